@@ -1,0 +1,33 @@
+// Package waitgroup tracks the goroutines and other pending work of a
+// long-running program so that it can stop them in order, within a
+// deadline, and know that they have really stopped.
+//
+// A [Group] is what [sync.WaitGroup] and [golang.org/x/sync/errgroup.Group]
+// would be together, for services rather than fan-outs:
+//
+//   - [Group.Add] returns an [ID] that one method (Start) can take and another
+//     (Close) can hand back to [Group.Done]; an ID belongs to its group and is
+//     accepted once, so a miscount is an error, not a hang or a crash.
+//   - [Group.Go] runs func(ctx) error tasks as errgroup does, with
+//     [Group.SetLimit], [Group.TryGo] and, with [CancelOnError], cancellation
+//     of the group's context on the first error, with that error as cause.
+//   - [Group.Wait] takes a context: it gives up when the context ends, with a
+//     [*WaitError] that names every task still pending and how long it has
+//     been pending, and it leaves no goroutine behind. Work may be added at any
+//     time, even during or after a Wait.
+//   - Wait reports every task error, not just the first, and a panic in a task
+//     becomes a [*PanicError] with its stack instead of crashing the process.
+//   - [Group.Link] and [Group.Sub] build trees of groups that are waited for in
+//     order: the accept loop, then the connections it started. Cycles panic at
+//     the Link call.
+//
+// Compared with sync.WaitGroup, Add and Done cannot go negative and may race
+// with Wait. Compared with errgroup, Wait does not cancel the context when it
+// returns, errors are all kept, panics are recovered, and the context is
+// available, and cancellable, on a zero Group.
+//
+// Costs: a task started with Go costs about what a goroutine started with go
+// and tracked by a sync.WaitGroup costs; Add and Done do not allocate, and an
+// unnamed Add records its caller's program counter for error messages, which
+// costs more than a named one (see the benchmarks in the repository).
+package waitgroup

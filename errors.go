@@ -1,0 +1,163 @@
+package waitgroup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// ErrUnknownID is matched (with [errors.Is]) by the error [Group.Done] returns
+// for an ID it does not hold: the zero ID, an ID already done, an ID of
+// another group, or the ID of a task started by Go.
+var ErrUnknownID = errors.New("waitgroup: unknown ID")
+
+// ErrTooManyErrors is matched by the last error of a round whose tasks failed
+// more than [MaxErrors] times; its message says how many errors were left out.
+var ErrTooManyErrors = errors.New("waitgroup: too many task errors")
+
+// MaxErrors bounds the task errors a group keeps per round, so that a group
+// that lives for months with failing tasks uses bounded memory. The first
+// MaxErrors are kept; the rest are counted and reported by one error matching
+// [ErrTooManyErrors].
+const MaxErrors = 64
+
+// A PanicError is the error a task contributes to [Group.Wait] when it panics.
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack []byte // the stack of the panicking goroutine, as by [runtime/debug.Stack]
+}
+
+// Error returns the panic value followed by the stack.
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("waitgroup: task panicked: %v\n\n%s", p.Value, p.Stack)
+}
+
+// Unwrap returns the panic value if it is an error, so that [errors.Is] and
+// [errors.As] see through a panic(err).
+func (p *PanicError) Unwrap() error {
+	err, _ := p.Value.(error)
+	return err
+}
+
+// A WaitError is returned by [Group.Wait] when its context ends before the
+// work is done. It matches the context's error and cause with [errors.Is], as
+// well as every task error reported before Wait gave up.
+type WaitError struct {
+	Err     error      // ctx.Err() of the context passed to Wait
+	Cause   error      // context.Cause of that context
+	Pending []TaskInfo // the tasks still pending, oldest first, at most MaxListed
+	Total   int        // how many tasks were pending, listed or not
+	Errs    error      // errors of tasks that ended before Wait gave up, or nil
+	At      time.Time  // when Wait gave up; pending durations count to here
+}
+
+// MaxListed bounds the pending tasks a [WaitError] lists.
+const MaxListed = 100
+
+// Error names each pending task and how long it has been pending.
+func (e *WaitError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "waitgroup: gave up waiting (%v) with %d %s pending", e.Cause, e.Total, plural(e.Total, "task"))
+	for _, t := range e.Pending {
+		b.WriteString("\n\t")
+		b.WriteString(t.describe(e.At))
+	}
+	if n := e.Total - len(e.Pending); n > 0 {
+		fmt.Fprintf(&b, "\n\tand %d more", n)
+	}
+	if e.Errs != nil {
+		fmt.Fprintf(&b, "\nerrors before giving up: %v", e.Errs)
+	}
+	return b.String()
+}
+
+// Unwrap returns the context's error, its cause if different, and the task
+// errors.
+func (e *WaitError) Unwrap() []error {
+	errs := []error{e.Err}
+	if e.Cause != nil && !sameError(e.Cause, e.Err) {
+		errs = append(errs, e.Cause)
+	}
+	if e.Errs != nil {
+		errs = append(errs, e.Errs)
+	}
+	return errs
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+// errorList collects the task errors of one round. It is not safe for
+// concurrent use; Group.mu guards it.
+type errorList struct {
+	errs    []error // errors that are not just the group's cancellation, first first
+	omitted int     // real errors beyond MaxErrors
+	noise   error   // the first error that only reported the group's cancellation
+}
+
+// record adds err, a task's result, and reports whether it is a real error
+// rather than an echo of ctx's cancellation.
+func (l *errorList) record(err error, ctx context.Context) bool {
+	if isEcho(err, ctx) {
+		if l.noise == nil {
+			l.noise = err
+		}
+		return false
+	}
+	if len(l.errs) < MaxErrors {
+		l.errs = append(l.errs, err)
+	} else {
+		l.omitted++
+	}
+	return true
+}
+
+// isEcho reports whether err only reports the cancellation of ctx: ctx is
+// done and err is context.Canceled (perhaps wrapped) or the cause itself.
+// A wrapped context.DeadlineExceeded is not an echo: it is how a task says
+// that a deadline of its own passed.
+func isEcho(err error, ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || sameError(err, context.Cause(ctx))
+}
+
+// sameError reports whether a and b are the same error value, without the
+// panic that == causes on errors of uncomparable types.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Type() != vb.Type() || !va.Comparable() || !vb.Comparable() {
+		return false
+	}
+	return a == b
+}
+
+// result joins the round's errors: the real ones if any, the first first,
+// with a note of how many were left out; otherwise the first echo of the
+// cancellation, so that a cancelled group does not look successful.
+func (l *errorList) result(extra []error) error {
+	if len(l.errs) == 0 && len(extra) == 0 {
+		return l.noise
+	}
+	all := make([]error, 0, len(l.errs)+len(extra)+1)
+	all = append(all, l.errs...)
+	all = append(all, extra...)
+	if l.omitted > 0 {
+		all = append(all, fmt.Errorf("%w: %d more left out (a round keeps %d)", ErrTooManyErrors, l.omitted, MaxErrors))
+	}
+	if len(all) == 1 {
+		return all[0]
+	}
+	return errors.Join(all...)
+}

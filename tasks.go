@@ -1,0 +1,181 @@
+package waitgroup
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// An ID identifies one pending unit of work returned by [Group.Add]. IDs are
+// comparable; the zero ID is never issued, and an ID is only accepted by the
+// [Group.Done] of the group that issued it, once.
+type ID struct {
+	g   *Group
+	seq uint64 // unique within g, counting from 1
+	idx uint32 // slot in g.tasks
+}
+
+// IsZero reports whether id is the zero ID, which no group issues.
+func (id ID) IsZero() bool { return id.seq == 0 }
+
+// String returns "#n", n counting the group's tasks from 1 in the order they
+// were added.
+func (id ID) String() string {
+	if id.seq == 0 {
+		return "#0(zero)"
+	}
+	return fmt.Sprintf("#%d", id.seq)
+}
+
+// TaskInfo describes a task that is not yet done, as reported by
+// [Group.Pending] and [WaitError].
+type TaskInfo struct {
+	ID    ID
+	Name  string    // the Name option, or "" if none was given
+	Group string    // the GroupName of the group that holds the task
+	Since time.Time // when the task was added
+	// Where is the task's function (for Go and TryGo) or the file:line of the
+	// Add call, so that an unnamed task can still be found in the source.
+	Where string
+}
+
+// String describes the task as WaitError messages do: its name (or, without
+// one, where it comes from), its group, and how long it has been pending as
+// of now.
+func (t TaskInfo) String() string {
+	return t.describe(time.Now())
+}
+
+func (t TaskInfo) describe(now time.Time) string {
+	var b strings.Builder
+	if t.Name != "" {
+		fmt.Fprintf(&b, "%q", t.Name)
+		if t.Where != "" {
+			fmt.Fprintf(&b, " (%s)", t.Where)
+		}
+	} else {
+		b.WriteString(t.Where)
+	}
+	if t.Group != "" {
+		fmt.Fprintf(&b, " in group %q", t.Group)
+	}
+	fmt.Fprintf(&b, ", pending %v", now.Sub(t.Since).Round(time.Millisecond))
+	return b.String()
+}
+
+const (
+	kindAdd uint8 = iota + 1 // tracked by Add, ended by Done
+	kindGo                   // started by Go or TryGo, ended by return
+)
+
+// A task is one slot of a taskTable. Its size bounds the heap held per
+// pending task (40 bytes on 64-bit platforms).
+type task struct {
+	seq  uint64 // the ID's seq while in use; 0 while free
+	name string
+	// pc is the Add call site (kindAdd) or the entry of the task's function
+	// (kindGo); both are turned into text only when someone asks.
+	pc uintptr
+	// since is the monotonic offset from Group.epoch at which the task was
+	// added; while the slot is free it holds the index of the next free slot.
+	since time.Duration
+}
+
+func (t *task) kind() uint8 {
+	if t.seq&1 == 0 {
+		return kindAdd
+	}
+	return kindGo
+}
+
+const chunkSize = 256
+
+// taskTable holds the pending tasks of a group in fixed-size chunks, so that
+// growing never copies tasks and a million pending IDs cost 40 MB, not up to
+// twice that. Free slots form a list threaded through task.since. The table is
+// not safe for concurrent use; Group.mu guards it.
+type taskTable struct {
+	chunks []*[chunkSize]task
+	free   int // head of the free list, -1 if empty; valid only if len(chunks) > 0
+	seq    uint64
+}
+
+// insert stores a task and returns its slot and sequence number. The low bit
+// of seq encodes the kind, so that a Done with the ID of a Go task can be
+// refused without another field.
+func (tt *taskTable) insert(kind uint8, name string, pc uintptr, since time.Duration) (uint32, uint64) {
+	if len(tt.chunks) == 0 || tt.free < 0 {
+		tt.grow()
+	}
+	idx := tt.free
+	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
+	tt.free = int(t.since)
+	tt.seq += 2
+	seq := tt.seq
+	if kind == kindGo {
+		seq++
+	}
+	*t = task{seq: seq, name: name, pc: pc, since: since}
+	return uint32(idx), seq
+}
+
+func (tt *taskTable) grow() {
+	c := new([chunkSize]task)
+	base := len(tt.chunks) * chunkSize
+	for i := range c {
+		c[i].since = time.Duration(base + i + 1)
+	}
+	c[chunkSize-1].since = -1
+	tt.chunks = append(tt.chunks, c)
+	tt.free = base
+}
+
+// lookup returns the slot holding (idx, seq), or nil.
+func (tt *taskTable) lookup(idx uint32, seq uint64) *task {
+	if int(idx)/chunkSize >= len(tt.chunks) {
+		return nil
+	}
+	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
+	if t.seq != seq || seq == 0 {
+		return nil
+	}
+	return t
+}
+
+func (tt *taskTable) remove(idx uint32) {
+	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
+	*t = task{since: time.Duration(tt.free)}
+	tt.free = int(idx)
+}
+
+// reset drops every chunk. The group calls it when no task is pending and the
+// table has grown large, so that one burst does not pin memory for months;
+// seq keeps counting, so IDs issued before stay unknown.
+func (tt *taskTable) reset() {
+	tt.chunks = nil
+	tt.free = -1
+}
+
+// describeFunc names a task's function for humans: "pkg.(*T).Method" or
+// "pkg.fn.func1 (file.go:12)" for a closure, whose name alone says little.
+func describeFunc(pc uintptr) string {
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return fmt.Sprintf("func@%#x", pc)
+	}
+	name := strings.TrimSuffix(f.Name(), "-fm") // method values
+	file, line := f.FileLine(pc)
+	return fmt.Sprintf("%s (%s:%d)", name, filepath.Base(file), line)
+}
+
+// describeCaller names the Add call site at pc, a return address.
+func describeCaller(pc uintptr) string {
+	frames := runtime.CallersFrames([]uintptr{pc})
+	fr, _ := frames.Next()
+	if fr.File == "" {
+		return fmt.Sprintf("Add@%#x", pc)
+	}
+	return fmt.Sprintf("Add at %s:%d", filepath.Base(fr.File), fr.Line)
+}
