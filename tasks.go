@@ -165,7 +165,12 @@ func describeFunc(pc uintptr) string {
 	if f == nil {
 		return fmt.Sprintf("func@%#x", pc)
 	}
-	name := strings.TrimSuffix(f.Name(), "-fm") // method values
+	// Drop the import path but the last element, and the suffix of
+	// method values: "waitgroup_test.(*S).run", not ".../waitgroup_test.(*S).run-fm".
+	name := strings.TrimSuffix(f.Name(), "-fm")
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
 	file, line := f.FileLine(pc)
 	return fmt.Sprintf("%s (%s:%d)", name, filepath.Base(file), line)
 }

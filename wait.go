@@ -44,7 +44,7 @@ func (g *Group) Link(other Link) {
 		}
 		linkMu.Lock()
 		defer linkMu.Unlock()
-		if og.reaches(g) {
+		if og.reaches(g, map[*Group]bool{}) {
 			panic(fmt.Sprintf("waitgroup: Link would make a cycle: group %s already waits for group %s", og.label(), g.label()))
 		}
 	}
@@ -59,13 +59,15 @@ func (g *Group) Link(other Link) {
 }
 
 // reaches reports whether target is g or is linked from g, directly or not.
-// The caller holds linkMu, so the link graph cannot change meanwhile.
-func (g *Group) reaches(target *Group) bool {
+// The caller holds linkMu, so the link graph cannot change meanwhile; seen
+// keeps a graph with shared subtrees linear to walk.
+func (g *Group) reaches(target *Group, seen map[*Group]bool) bool {
 	if g == target {
 		return true
 	}
+	seen[g] = true
 	for _, l := range g.linkSnapshot() {
-		if lg, ok := l.(*Group); ok && lg.reaches(target) {
+		if lg, ok := l.(*Group); ok && !seen[lg] && lg.reaches(target, seen) {
 			return true
 		}
 	}
@@ -199,12 +201,19 @@ func (g *Group) waitIdle(ctx context.Context) (seq uint64, nlinks int, ok bool) 
 func (g *Group) resultLocked(linkErrs []error) error {
 	var real []error
 	var echo error
-	for _, err := range linkErrs {
-		if isEcho(err, g.ctx) {
-			echo = cmp.Or(echo, err)
-			continue
+	for _, lerr := range linkErrs {
+		// A linked group's result is usually a join; judge each error in it.
+		parts := []error{lerr}
+		if j, ok := lerr.(interface{ Unwrap() []error }); ok {
+			parts = j.Unwrap()
 		}
-		real = append(real, err)
+		for _, err := range parts {
+			if isEcho(err, g.ctx) {
+				echo = cmp.Or(echo, err)
+				continue
+			}
+			real = append(real, err)
+		}
 	}
 	if err := g.errs.result(real); err != nil {
 		return err
