@@ -26,7 +26,7 @@ func (id ID) String() string {
 	if id.seq == 0 {
 		return "#0(zero)"
 	}
-	return fmt.Sprintf("#%d", id.seq)
+	return fmt.Sprintf("#%d", id.seq>>1) // the low bit is the kind
 }
 
 // TaskInfo describes a task that is not yet done, as reported by
