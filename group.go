@@ -195,7 +195,7 @@ func (g *Group) removeLocked(idx uint32) {
 func (g *Group) SetLimit(n int) {
 	g.lock()
 	defer g.mu.Unlock()
-	if g.sem != nil && len(g.sem) != 0 {
+	if len(g.sem) != 0 {
 		panic(fmt.Errorf("waitgroup: SetLimit(%d) while %d tasks started by Go are running", n, len(g.sem)))
 	}
 	if n < 0 {
