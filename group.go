@@ -179,7 +179,7 @@ func (g *Group) removeLocked(idx uint32) {
 	if g.pending > 0 {
 		return
 	}
-	if len(g.tasks.chunks) > 4 {
+	if len(g.tasks.chunks) > smallCount+3 { // over 1,000 slots
 		g.tasks.reset()
 	}
 	if g.idle != nil {

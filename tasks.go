@@ -2,6 +2,7 @@ package waitgroup
 
 import (
 	"fmt"
+	"math/bits"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -90,16 +91,38 @@ func (t *task) kind() uint8 {
 	return kindGo
 }
 
-const chunkSize = 256
+// Chunks grow from 8 slots, so that a short-lived group with a few tasks
+// allocates little, to chunkSize, after which they are all that size.
+const (
+	chunkSize  = 256
+	smallSlots = 248 // slots in the chunks of 8, 16, 32, 64 and 128
+	smallCount = 5
+)
 
-// taskTable holds the pending tasks of a group in fixed-size chunks, so that
-// growing never copies tasks and a million pending IDs cost 40 MB, not up to
-// twice that. Free slots form a list threaded through task.since. The table is
-// not safe for concurrent use; Group.mu guards it.
+// taskTable holds the pending tasks of a group in chunks, so that growing
+// never copies tasks and a million pending IDs cost 40 MB, not up to twice
+// that. Free slots form a list threaded through task.since. The table is not
+// safe for concurrent use; Group.mu guards it.
 type taskTable struct {
-	chunks []*[chunkSize]task
+	chunks [][]task
 	free   int // head of the free list, -1 if empty; valid only if len(chunks) > 0
 	seq    uint64
+}
+
+// slot returns the task at index idx, or nil if the table is not that large.
+func (tt *taskTable) slot(idx uint32) *task {
+	var k, off int
+	if i := int(idx); i < smallSlots {
+		k = bits.Len(uint(i/8+1)) - 1
+		off = i - 8*(1<<k-1)
+	} else {
+		k = smallCount + (i-smallSlots)/chunkSize
+		off = (i - smallSlots) % chunkSize
+	}
+	if k >= len(tt.chunks) {
+		return nil
+	}
+	return &tt.chunks[k][off]
 }
 
 // insert stores a task and returns its slot and sequence number. The low bit
@@ -109,8 +132,8 @@ func (tt *taskTable) insert(kind uint8, name string, pc uintptr, since time.Dura
 	if len(tt.chunks) == 0 || tt.free < 0 {
 		tt.grow()
 	}
-	idx := tt.free
-	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
+	idx := uint32(tt.free)
+	t := tt.slot(idx)
 	tt.free = int(t.since)
 	tt.seq += 2
 	seq := tt.seq
@@ -118,36 +141,49 @@ func (tt *taskTable) insert(kind uint8, name string, pc uintptr, since time.Dura
 		seq++
 	}
 	*t = task{seq: seq, name: name, pc: pc, since: since}
-	return uint32(idx), seq
+	return idx, seq
 }
 
 func (tt *taskTable) grow() {
-	c := new([chunkSize]task)
-	base := len(tt.chunks) * chunkSize
+	k := len(tt.chunks)
+	size, base := chunkSize, smallSlots+(k-smallCount)*chunkSize
+	if k < smallCount {
+		size, base = 8<<k, 8*(1<<k-1)
+	}
+	c := make([]task, size)
 	for i := range c {
 		c[i].since = time.Duration(base + i + 1)
 	}
-	c[chunkSize-1].since = -1
+	c[size-1].since = -1
 	tt.chunks = append(tt.chunks, c)
 	tt.free = base
 }
 
 // lookup returns the slot holding (idx, seq), or nil.
 func (tt *taskTable) lookup(idx uint32, seq uint64) *task {
-	if int(idx)/chunkSize >= len(tt.chunks) {
-		return nil
-	}
-	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
-	if t.seq != seq || seq == 0 {
+	t := tt.slot(idx)
+	if t == nil || t.seq != seq || seq == 0 {
 		return nil
 	}
 	return t
 }
 
 func (tt *taskTable) remove(idx uint32) {
-	t := &tt.chunks[idx/chunkSize][idx%chunkSize]
-	*t = task{since: time.Duration(tt.free)}
+	*tt.slot(idx) = task{since: time.Duration(tt.free)}
 	tt.free = int(idx)
+}
+
+// all calls f with each task in use and its index.
+func (tt *taskTable) all(f func(idx uint32, t *task)) {
+	idx := uint32(0)
+	for _, c := range tt.chunks {
+		for i := range c {
+			if c[i].seq != 0 {
+				f(idx, &c[i])
+			}
+			idx++
+		}
+	}
 }
 
 // reset drops every chunk. The group calls it when no task is pending and the

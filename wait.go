@@ -257,26 +257,20 @@ func (g *Group) Pending() []TaskInfo {
 
 func (g *Group) pendingLocked(out []TaskInfo) []TaskInfo {
 	start := len(out)
-	for ci, c := range g.tasks.chunks {
-		for i := range c {
-			t := &c[i]
-			if t.seq == 0 {
-				continue
-			}
-			info := TaskInfo{
-				ID:    ID{g: g, seq: t.seq, idx: uint32(ci*chunkSize + i)},
-				Name:  t.name,
-				Group: g.name,
-				Since: g.epoch.Add(t.since),
-			}
-			if t.kind() == kindGo {
-				info.Where = describeFunc(t.pc)
-			} else if t.pc != 0 {
-				info.Where = describeCaller(t.pc)
-			}
-			out = append(out, info)
+	g.tasks.all(func(idx uint32, t *task) {
+		info := TaskInfo{
+			ID:    ID{g: g, seq: t.seq, idx: idx},
+			Name:  t.name,
+			Group: g.name,
+			Since: g.epoch.Add(t.since),
 		}
-	}
+		if t.kind() == kindGo {
+			info.Where = describeFunc(t.pc)
+		} else if t.pc != 0 {
+			info.Where = describeCaller(t.pc)
+		}
+		out = append(out, info)
+	})
 	slices.SortFunc(out[start:], func(a, b TaskInfo) int { return cmp.Compare(a.ID.seq, b.ID.seq) })
 	return out
 }
