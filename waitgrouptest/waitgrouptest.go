@@ -1,0 +1,174 @@
+package waitgrouptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/gowaitgroup/waitgroup"
+)
+
+// TB is the part of [testing.TB] the helpers use. It is an interface of its
+// own, rather than testing.TB (which cannot be implemented outside package
+// testing), so that the helpers work with any framework whose test handle
+// has these four methods, and so that their failures can be tested against
+// a fake. *testing.T, *testing.B and *testing.F satisfy it.
+//
+// Fatalf must not return, as with testing.T: it ends the calling goroutine
+// (testing.T calls [runtime.Goexit]).
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// linkGrace is how long Wait waits, after its timeout, for a [waitgroup.Link]
+// other than a *Group that does not return when its context ends. It is a
+// bound on a broken Link, not a tolerance: a Group returns at once.
+const linkGrace = time.Second
+
+// Wait waits for l, a *waitgroup.Group or any other [waitgroup.Link], for at
+// most timeout, and fails t with Fatalf unless l's Wait returned nil:
+//
+//   - on timeout the message lists every pending task (name, function or Add
+//     call site, group, how long pending) as the [*waitgroup.WaitError] of a
+//     Group does, and the errors of tasks that failed before;
+//   - on a task error it gives the error, and for a [*waitgroup.PanicError]
+//     the panic value and the stack of the task that panicked.
+//
+// Inside a [testing/synctest] bubble the timeout is measured in the bubble's
+// fake time, so a stuck task fails the test at once, in real time, and the
+// durations in the message are exact; create the group inside the bubble.
+//
+// A Link other than a *Group is waited for in a goroutine of its own, so that
+// a Link whose Wait ignores its context (which breaks the Link contract)
+// fails the test [linkGrace] after the timeout instead of hanging it; that
+// goroutine is then left behind.
+func Wait(t TB, l waitgroup.Link, timeout time.Duration) {
+	t.Helper()
+	if l == nil {
+		t.Fatalf("waitgrouptest: Wait with a nil Link")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err, returned := waitLink(ctx, l)
+	switch {
+	case !returned:
+		t.Fatalf("waitgrouptest: not done within %v, and Wait still had not returned %v later although its context had ended%s",
+			timeout, linkGrace, pendingSection(l))
+	case err == nil:
+	case ctx.Err() != nil && gaveUp(err):
+		if _, ok := err.(*waitgroup.WaitError); ok {
+			// The WaitError already lists the pending tasks.
+			t.Fatalf("waitgrouptest: not done within %v: %v", timeout, err)
+		} else {
+			t.Fatalf("waitgrouptest: not done within %v: %v%s", timeout, err, pendingSection(l))
+		}
+	default:
+		t.Fatalf("waitgrouptest: Wait failed: %v", err)
+	}
+}
+
+// waitLink calls l.Wait(ctx), reporting returned false if a Link other than a
+// *Group is still in Wait linkGrace after ctx ended.
+func waitLink(ctx context.Context, l waitgroup.Link) (err error, returned bool) {
+	if g, ok := l.(*waitgroup.Group); ok {
+		// A Group's Wait honours ctx and starts no goroutine; keep it so.
+		return g.Wait(ctx), true
+	}
+	done := make(chan error, 1) // buffered: a late Wait must not block forever
+	go func() { done <- l.Wait(ctx) }()
+	select {
+	case err := <-done:
+		return err, true
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(linkGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return err, true
+	case <-grace.C:
+		return nil, false
+	}
+}
+
+// gaveUp reports whether err, returned by a Wait whose context ended, says
+// that it gave up rather than that the work failed.
+func gaveUp(err error) bool {
+	if _, ok := err.(*waitgroup.WaitError); ok {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
+}
+
+// pendingSection lists the pending tasks of l, if l can tell them.
+func pendingSection(l waitgroup.Link) string {
+	p, ok := l.(interface{ Pending() []waitgroup.TaskInfo })
+	if !ok {
+		return ""
+	}
+	tasks := p.Pending()
+	if len(tasks) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n%d %s pending:%s", len(tasks), plural(len(tasks), "task"), taskList(tasks))
+}
+
+// taskList formats tasks one per line, as a WaitError does.
+func taskList(tasks []waitgroup.TaskInfo) string {
+	var b strings.Builder
+	for _, task := range tasks {
+		b.WriteString("\n\t")
+		b.WriteString(task.String())
+	}
+	return b.String()
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
+}
+
+// CheckIdle fails t with Errorf if g, or a group linked to it, has a pending
+// task now, listing them. Use it after stopping a service whose groups exist
+// only once it has started; for a check at the end of the test, use
+// [NoStragglers].
+func CheckIdle(t TB, g *waitgroup.Group) {
+	t.Helper()
+	if tasks := g.Pending(); len(tasks) > 0 {
+		t.Errorf("waitgrouptest: %d %s still pending:%s", len(tasks), plural(len(tasks), "task"), taskList(tasks))
+	}
+}
+
+// NoStragglers registers a cleanup that fails t with Errorf if g, or a group
+// linked to it, still has pending tasks when the test ends, listing them and
+// the line that called NoStragglers. A test that forgets to stop its service
+// then fails itself, rather than a later test that trips over the leftovers.
+//
+// Cleanups run last registered first: call NoStragglers before registering
+// the cleanup that stops the service, so that the check comes after it. The
+// check looks once, without waiting: a service whose stop method returns
+// while its tasks still run has a bug that this is meant to catch.
+func NoStragglers(t TB, g *waitgroup.Group) {
+	t.Helper()
+	where := "?"
+	if _, file, line, ok := runtime.Caller(1); ok {
+		where = fmt.Sprintf("%s:%d", filepath.Base(file), line)
+	}
+	t.Cleanup(func() {
+		t.Helper()
+		if tasks := g.Pending(); len(tasks) > 0 {
+			t.Errorf("waitgrouptest: %d %s still pending when the test ended (NoStragglers at %s):%s",
+				len(tasks), plural(len(tasks), "task"), where, taskList(tasks))
+		}
+	})
+}
