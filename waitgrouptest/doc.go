@@ -1,22 +1,53 @@
 // Package waitgrouptest provides test helpers for code that uses
 // [github.com/gowaitgroup/waitgroup]: a Wait that cannot hang a test, a check
-// that a test leaves no pending task behind, and a check that a service shuts
-// down within a deadline and leaves no task or goroutine behind.
+// that a test leaves no pending task behind, and a check that a service
+// shuts down within a deadline and leaves no task and no goroutine behind.
 //
-// A test that calls Wait on a group with a stuck task hangs until the test
-// binary's -timeout kills it, and the panic then shows every goroutine of the
-// process. [Wait] instead fails the test after a timeout, naming the tasks
-// still pending; inside a [testing/synctest] bubble the timeout is fake time,
-// so the failure is immediate. For a task added by Add at line 40 and never
-// Done, and one started by Go that ignores its context:
+// A test that calls Wait(context.Background()) on a group with a stuck task
+// hangs until the test binary's -timeout kills it, and the panic then dumps
+// every goroutine of the process. [Wait] fails the test after a timeout
+// instead, naming each task still pending: its name, or the function of a
+// task started by Go, or the file:line of an unnamed Add; its group; and how
+// long it has been pending. Inside a [testing/synctest] bubble the timeout
+// runs on the bubble's fake clock, so the test fails at once and the
+// durations are exact. This test:
+//
+//	func TestShutdown(t *testing.T) {
+//		synctest.Test(t, func(t *testing.T) {
+//			g := waitgroup.New(waitgroup.GroupName("svc"))
+//			stuck := make(chan struct{})
+//			defer close(stuck)
+//			g.Add(waitgroup.Name("listener")) // Close forgets to Done it
+//			conns := g.Sub(waitgroup.GroupName("conns"))
+//			conns.Add()
+//			time.Sleep(2 * time.Second)
+//			g.Go(func(ctx context.Context) error {
+//				<-stuck // ignores ctx
+//				return nil
+//			}, waitgroup.Name("accept loop"))
+//
+//			g.Cancel(nil)
+//			waitgrouptest.Wait(t, g, 5*time.Second)
+//		})
+//	}
+//
+// fails, without waiting, with:
 //
 //	--- FAIL: TestShutdown (0.00s)
-//	    shutdown_test.go:47: waitgrouptest: not done within 5s: waitgroup: gave up waiting (context deadline exceeded) with 2 tasks pending
-//	        	"listener" (Add at shutdown_test.go:40) in group "svc", pending 5s
-//	        	example.com/svc.TestShutdown.func1.1 (shutdown_test.go:42) in group "svc", pending 5s
+//	    shutdown_test.go:28: waitgrouptest: not done within 5s: waitgroup: gave up waiting (context deadline exceeded) with 3 tasks pending
+//	        	"listener" in group "svc", pending 7s
+//	        	Add at shutdown_test.go:20 in group "conns", pending 7s
+//	        	"accept loop" (svc.TestShutdown.func1.1 (shutdown_test.go:22)) in group "svc", pending 5s
 //
-// The helpers take a [TB], the four methods of [testing.TB] they use, so any
-// test framework can call them. They fail the test with Fatalf when it cannot
-// go on ([Wait], [Start] and [Run] when the service does not start) and with
-// Errorf otherwise, so that one Stop reports every problem it finds.
+// [NoStragglers] checks at the end of a test that a group has no pending
+// task. [Start] and [Run] start a service and return a [Service] whose Stop
+// checks that it shuts down within a deadline, leaving no pending task in
+// the groups given with [Groups] and no goroutine that it started, found by
+// a profiler label that every goroutine the service starts inherits.
+//
+// The helpers take a [TB], the four methods of [testing.TB] they use, so
+// that any test framework can call them. They fail with Fatalf when the test
+// cannot go on ([Wait]; [Start] when the service does not start) and with
+// Errorf otherwise, so that one Stop reports every problem it finds; they
+// return after Fatalf, so a TB whose Fatalf returns works too.
 package waitgrouptest
