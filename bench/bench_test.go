@@ -212,7 +212,7 @@ func BenchmarkTimedOutWait(b *testing.B) {
 		b.Run("peer="+p.Name, func(b *testing.B) {
 			tw := timedWaiters[p.Name]
 			if tw == nil {
-				b.Skipf("cannot: %s has no Wait with a deadline; the hand-written select around it leaks like peer=sync", p.Name)
+				b.Skipf("cannot: %s: Wait takes no context or deadline; a hand-written select around it leaves a goroutine per timed-out Wait, as peer=sync shows", p.Name)
 			}
 			b.ReportAllocs()
 			ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
@@ -284,6 +284,11 @@ var timedWaiters = map[string]timedWaiter{
 	},
 }
 
+func init() {
+	// SetLimit does not change Wait.
+	timedWaiters["waitgroupLimit"] = timedWaiters["waitgroup"]
+}
+
 // timedOutWaitsLeft gives up n Waits of tw with ctx and returns how many
 // goroutines they left running, and a cleanup that ends the pending task and
 // waits for those goroutines to exit.
@@ -344,7 +349,7 @@ func BenchmarkPendingHeap(b *testing.B) {
 	for _, p := range Peers {
 		b.Run("peer="+p.Name, func(b *testing.B) {
 			if p.Name == "errgroupLimit" || p.Name == "waitgroupLimit" {
-				b.Skipf("cannot: at most Limit=%d tasks run at once; Go blocks", Limit)
+				b.Skipf("cannot: %s: at most Limit=%d tasks run at once and Go blocks, so no more can be pending", p.Name, Limit)
 			}
 			benchPending(b, n, func() (release func()) {
 				var started atomic.Int64
