@@ -28,8 +28,10 @@ var linkMu sync.Mutex
 //
 // Link panics if other is nil, is a nil *Group, is g, or is a *Group from
 // which g can be reached through links: such a Wait could never return.
-// Linking a value already linked (the same *Group, or an equal Link) does
-// nothing.
+// (A cycle through a Link that is not a *Group cannot be seen; it makes Wait
+// wait until its context ends.) Linking a value already linked (the same
+// *Group, or an equal Link) does nothing. Links are never removed, so link
+// the parts of a service, not each request: track requests as tasks.
 func (g *Group) Link(other Link) {
 	if other == nil {
 		panic("waitgroup: Link(nil)")
@@ -101,7 +103,8 @@ func sameLink(a, b Link) bool {
 
 // Sub returns a new group whose context derives from g's, linked to g so
 // that g's Wait also waits for it. Use it for work that must be drained as a
-// unit, such as the connections of a listener.
+// unit, such as the connections of a listener. Like any link it stays linked
+// for g's life.
 func (g *Group) Sub(opts ...Option) *Group {
 	s := WithContext(g.Context(), opts...)
 	g.Link(s)
