@@ -23,10 +23,10 @@ const demoConcurrency = 128
 
 // outcome of one demo request.
 const (
-	pending int32 = iota
-	created       // 201: its event must be in the file
-	refusedBusy   // 503: draining
-	failed        // no HTTP answer (connection refused or reset) or another status
+	pending     int32 = iota
+	created           // 201: its event must be in the file
+	refusedBusy       // 503: draining
+	failed            // no HTTP answer (connection refused or reset) or another status
 )
 
 // demo serves on an ephemeral port, loads the server from inside the
