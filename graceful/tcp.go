@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gowaitgroup/waitgroup"
@@ -32,9 +33,10 @@ import (
 // only its connection (after logging them): an error it returns is a
 // failure of the service.
 //
-// handle must not close c; the task closes it when handle returns. A
-// temporary Accept error is retried after a short pause; another one ends
-// the task with that error.
+// handle must not close c; the task closes it when handle returns. An
+// Accept error that signals a shortage (too many open files, a timeout) is
+// retried after a pause that grows from 5ms to 1s; any other ends the task
+// with that error.
 func ServeTCP(conns *waitgroup.Group, l net.Listener, handle func(ctx context.Context, c net.Conn) error, timeout time.Duration) func(ctx context.Context) error {
 	if conns == nil || l == nil || handle == nil {
 		panic("graceful: ServeTCP with nil group, listener or handler")
@@ -66,8 +68,7 @@ func (s *tcpServer) accept(ctx context.Context, conns *waitgroup.Group, l net.Li
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if retryable(err) {
 				// Out of file descriptors and the like: wait, as
 				// net/http does, rather than spin or give up.
 				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
@@ -83,6 +84,12 @@ func (s *tcpServer) accept(ctx context.Context, conns *waitgroup.Group, l net.Li
 			return fmt.Errorf("graceful: accepting on %v: %w", l.Addr(), err)
 		}
 		pause = 0
+		if ctx.Err() != nil {
+			// Accepted in the instant between the cancellation and the
+			// listener's close: the listener counts as closed already.
+			c.Close()
+			return nil
+		}
 		s.mu.Lock()
 		s.open[c] = struct{}{}
 		s.mu.Unlock()
@@ -96,6 +103,17 @@ func (s *tcpServer) accept(ctx context.Context, conns *waitgroup.Group, l net.Li
 			return handle(ctx, c)
 		}, waitgroup.Name("conn from "+c.RemoteAddr().String()))
 	}
+}
+
+// retryable reports whether an Accept error is a passing shortage of
+// resources rather than a broken listener.
+func retryable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // drain waits for the connections, then closes those left after timeout.

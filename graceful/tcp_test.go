@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -154,4 +156,46 @@ func TestServeTCPAcceptFails(t *testing.T) {
 	if !errors.Is(err, errAccept) {
 		t.Errorf("ServeTCP = %v, want the Accept error", err)
 	}
+}
+
+// shortListener fails its first Accepts with EMFILE, as a process out of
+// file descriptors sees, then works.
+type shortListener struct {
+	*memListener
+	failures atomic.Int32
+}
+
+func (l *shortListener) Accept() (net.Conn, error) {
+	if l.failures.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", syscall.EMFILE)}
+	}
+	return l.memListener.Accept()
+}
+
+// A shortage of file descriptors pauses the accept loop, with a growing
+// pause, instead of ending the service.
+func TestServeTCPRetriesShortage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ln := &shortListener{memListener: newMemListener()}
+		ln.failures.Store(3)
+		g := waitgroup.New()
+		g.Go(graceful.ServeTCP(g.Sub(), ln, slowEcho(0), time.Second))
+		begin := time.Now()
+		c, err := ln.Dial(context.Background(), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(begin); d != 35*time.Millisecond {
+			t.Errorf("accepted after %v, want the 5+10+20ms of pauses", d)
+		}
+		c.Write([]byte("hi\n"))
+		if line, _ := bufio.NewReader(c).ReadString('\n'); line != "echo: hi\n" {
+			t.Errorf("reply %q", line)
+		}
+		c.Close()
+		g.Cancel(nil)
+		if err := g.Wait(context.Background()); err != nil {
+			t.Errorf("Wait = %v", err)
+		}
+	})
 }
