@@ -71,8 +71,19 @@ func Wait(t TB, l waitgroup.Link, timeout time.Duration) {
 			t.Fatalf("waitgrouptest: not done within %v: %v%s", timeout, err, pendingSection(l))
 		}
 	default:
-		t.Fatalf("waitgrouptest: Wait failed: %v", err)
+		t.Fatalf("waitgrouptest: Wait failed: %v%s", err, panicStack(err))
 	}
+}
+
+// panicStack returns the stack of the first panic in err, unless err's
+// message already shows it (a PanicError's does), so that a panic is always
+// reported with the place it came from.
+func panicStack(err error) string {
+	var pe *waitgroup.PanicError
+	if !errors.As(err, &pe) || len(pe.Stack) == 0 || strings.Contains(err.Error(), string(pe.Stack)) {
+		return ""
+	}
+	return fmt.Sprintf("\n\npanic: %v\n\n%s", pe.Value, pe.Stack)
 }
 
 // waitLink calls l.Wait(ctx), reporting returned false if a Link other than a

@@ -305,3 +305,23 @@ func TestCheckIdle(t *testing.T) {
 	"worker" (%s), pending 1s`, where))
 	})
 }
+
+// hiddenPanic hides the stack of the PanicError it wraps from its message,
+// as a task's own error type might.
+type hiddenPanic struct{ pe *waitgroup.PanicError }
+
+func (h hiddenPanic) Error() string { return "worker crashed" }
+func (h hiddenPanic) Unwrap() error { return h.pe }
+
+// TestWaitPanicStackAlwaysShown proves that the stack of a panic is shown
+// even when the error that carries it does not print it.
+func TestWaitPanicStackAlwaysShown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := waitgroup.New()
+		pe := &waitgroup.PanicError{Value: "boom", Stack: []byte("goroutine 7 [running]:\nmain.crash()")}
+		g.Go(func(context.Context) error { return hiddenPanic{pe} })
+		ft := &fakeTB{}
+		ft.run(func(tb waitgrouptest.TB) { waitgrouptest.Wait(tb, g, time.Second) })
+		wantMessages(t, ft, "Fatalf: waitgrouptest: Wait failed: worker crashed\n\npanic: boom\n\ngoroutine 7 [running]:\nmain.crash()")
+	})
+}
