@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +27,10 @@ const helperEnv = "GRACEFUL_TEST_HELPER"
 // handling is in place and "worker stopped" when the worker has stopped.
 func helperMain(mode string) int {
 	release := make(chan struct{}) // never closed: "stuck" ignores its context
+	// Another package's handler, registered first: Run must not take the
+	// signal away from it.
+	other := make(chan os.Signal, 1)
+	signal.Notify(other, syscall.SIGTERM)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	err := graceful.Run(context.Background(), func(g *waitgroup.Group) error {
 		g.Go(func(ctx context.Context) error {
@@ -42,6 +47,12 @@ func helperMain(mode string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		return 1
+	}
+	select {
+	case sig := <-other:
+		fmt.Println("other handler got", sig)
+	case <-time.After(10 * time.Second): // delivery to each channel is asynchronous
+		fmt.Println("other handler got nothing")
 	}
 	fmt.Println("clean exit")
 	return 0
@@ -119,13 +130,15 @@ func (s *service) wait(t *testing.T) int {
 }
 
 // A real SIGTERM, sent to another process, goes through signal.Notify and
-// shuts the service down cleanly with exit code 0.
+// shuts the service down cleanly with exit code 0, and another handler of
+// the same signal still gets it.
 func TestRealSIGTERM(t *testing.T) {
 	s := startService(t, "polite")
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	s.expect(t, "worker stopped")
+	s.expect(t, "other handler got terminated")
 	s.expect(t, "clean exit")
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, s.stderr.String())
