@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -60,8 +61,10 @@ type Service struct {
 }
 
 // Start calls start and returns a Service whose Stop calls stop and checks
-// the shutdown. If start fails, or does not return within the timeout, Start
-// fails t with Fatalf.
+// the shutdown. If start fails (returns an error, panics), or does not return
+// within the timeout, Start fails t with Fatalf. start and stop run in a
+// goroutine of their own, so that a hanging one cannot hang the test: they
+// must report failure by returning an error, not with t.Fatal.
 //
 // Every goroutine that start or stop starts, directly or through goroutines
 // they started, counts as the service's: Stop fails the test if any is still
@@ -106,12 +109,7 @@ func Run(t TB, run func(ctx context.Context) error, opts ...Option) *Service {
 		return s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() {
-		var err error
-		s.tr.do(func() { err = run(ctx) })
-		errc <- err
-	}()
+	errc := s.call(func() error { return run(ctx) })
 	s.stopFn = func() <-chan error {
 		cancel()
 		return errc
@@ -133,15 +131,34 @@ func newService(t TB, what string, opts []Option) *Service {
 // channel that yields its result. It is a goroutine so that a call that never
 // returns fails the test at the deadline rather than hanging it; that
 // goroutine is then left behind, and listed.
+//
+// A panic in f is recovered and becomes its result, with the stack, so that
+// the test fails with a message rather than the whole binary crashing from
+// a goroutine the user did not start. So does a runtime.Goexit, which is
+// what t.FailNow does when wrongly called from f.
 func (s *Service) call(f func() error) <-chan error {
 	errc := make(chan error, 1)
 	go func() {
 		var err error
+		returned := false
+		defer func() {
+			if !returned {
+				if v := recover(); v != nil {
+					err = fmt.Errorf("panic: %v\n\n%s", v, debug.Stack())
+				} else {
+					err = errGoexit
+				}
+			}
+			errc <- err
+		}()
 		s.tr.do(func() { err = f() })
-		errc <- err
+		returned = true
 	}()
 	return errc
 }
+
+// errGoexit is the result of a call that ended with runtime.Goexit.
+var errGoexit = errors.New("it called runtime.Goexit (t.FailNow or t.Fatal outside the test's goroutine?); it runs in a goroutine of its own and must return an error instead")
 
 // Stop stops the service (calls Close, or cancels run's context) and fails the
 // test with Errorf, once per problem, unless within the timeout:
@@ -169,7 +186,7 @@ func (s *Service) Stop() {
 	select {
 	case err := <-errc:
 		if err != nil && (s.what != "run" || !errors.Is(err, context.Canceled)) {
-			s.t.Errorf("waitgrouptest: %s returned an error: %v", s.what, err)
+			s.t.Errorf("waitgrouptest: %s failed: %v", s.what, err)
 		}
 	case <-timer.C:
 		s.t.Errorf("waitgrouptest: %s did not return within %v%s", s.what, s.cfg.timeout, s.snapshot())

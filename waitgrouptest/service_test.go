@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -127,7 +128,7 @@ func TestStopLeakedGoroutine(t *testing.T) {
 			waitgrouptest.Start(tb, svc.Start, svc.Close, waitgrouptest.Timeout(2*time.Second)).Stop()
 		})
 		wantMessages(t, ft,
-			"Errorf: waitgrouptest: Close returned an error: flush failed",
+			"Errorf: waitgrouptest: Close failed: flush failed",
 			fmt.Sprintf(`Errorf: waitgrouptest: 1 goroutine started by the service still running 2s after Stop began:
 	1 goroutine:
 		github.com/gowaitgroup/waitgroup/waitgrouptest_test.(*fakeService).leaked
@@ -263,7 +264,7 @@ func TestRunFails(t *testing.T) {
 			waitgrouptest.Run(tb, func(ctx context.Context) error { return errors.New("bad config") })
 		})
 		ft.finish()
-		wantMessages(t, ft, "Errorf: waitgrouptest: run returned an error: bad config")
+		wantMessages(t, ft, "Errorf: waitgrouptest: run failed: bad config")
 	})
 }
 
@@ -321,4 +322,32 @@ func TestStopRealTime(t *testing.T) {
 	1 goroutine:
 		github.com/gowaitgroup/waitgroup/waitgrouptest_test.(*fakeService).leaked
 			%s:%d`, thisFile(), leaky.leakLine.Load()))
+}
+
+// TestStopClosePanics proves that a panic in Close fails the test with the
+// panic and its stack instead of crashing the test binary.
+func TestStopClosePanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{}
+		ft.run(func(tb waitgrouptest.TB) {
+			waitgrouptest.Start(tb, func() error { return nil }, func() error { panic("nil map") }).Stop()
+		})
+		msgs := ft.messages()
+		if len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Errorf: waitgrouptest: Close failed: panic: nil map\n\ngoroutine ") ||
+			!strings.Contains(msgs[0], "TestStopClosePanics") {
+			t.Fatalf("got %q, want Close's panic with a stack that names the test", msgs)
+		}
+	})
+}
+
+// TestStartGoexit proves that a start function that calls t.FailNow, from
+// the goroutine Start runs it in, is reported rather than taken for a hang.
+func TestStartGoexit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ft := &fakeTB{}
+		ft.run(func(tb waitgrouptest.TB) {
+			waitgrouptest.Start(tb, func() error { runtime.Goexit(); return nil }, func() error { return nil })
+		})
+		wantMessages(t, ft, "Fatalf: waitgrouptest: Start failed: it called runtime.Goexit (t.FailNow or t.Fatal outside the test's goroutine?); it runs in a goroutine of its own and must return an error instead")
+	})
 }
