@@ -25,7 +25,8 @@ import (
 // fails before the context is done, for instance because l was closed by
 // someone else; under [Run] that error shuts the service down.
 //
-// Shutdown does not wait for hijacked connections (WebSockets), nor for
+// The task must be run once, by one goroutine (as Go does); srv's handlers
+// run concurrently as usual. Shutdown does not wait for hijacked connections (WebSockets), nor for
 // goroutines that handlers start: track those in the group. srv must not be
 // shared with another task, and its handlers' request contexts are not
 // cancelled by the shutdown, since requests already accepted should finish.

@@ -12,7 +12,8 @@ import (
 // were stuck before the process is killed.
 const DefaultShutdownTimeout = 25 * time.Second
 
-// An Option configures [Run].
+// An Option configures [Run]. Options are immutable values: one may be
+// passed to any number of Run calls, concurrently.
 type Option interface {
 	apply(*config)
 }

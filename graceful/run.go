@@ -31,7 +31,8 @@ var ErrTimeout = errors.New("graceful: shutdown deadline passed")
 var ErrInterrupted = errors.New("graceful: second signal")
 
 // Run starts a service and stops it gracefully. It is meant to be called by
-// main, once, as the last thing main does before exiting.
+// main, as the last thing main does before exiting with a status that says
+// whether Run returned nil.
 //
 // Run creates a [waitgroup.Group] whose context carries ctx's values (but
 // not its cancellation: see below) and that is cancelled on the first task

@@ -33,7 +33,8 @@ import (
 // only its connection (after logging them): an error it returns is a
 // failure of the service.
 //
-// handle must not close c; the task closes it when handle returns. An
+// The task must be run once; handle runs concurrently, once per
+// connection, each call in a task of conns. handle must not close c; the task closes it when handle returns. An
 // Accept error that signals a shortage (too many open files, a timeout) is
 // retried after a pause that grows from 5ms to 1s; any other ends the task
 // with that error.

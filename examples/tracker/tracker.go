@@ -60,7 +60,9 @@ func (t *Tracker) Event(id string) {
 	}, waitgroup.Name("event "+id))
 }
 
-// Recorded returns how many events have been written.
+// Recorded returns how many events have been written so far. It is safe
+// for concurrent use; once the events group has been waited for, it is the
+// final count.
 func (t *Tracker) Recorded() int64 { return t.recorded.Load() }
 
 // app is the HTTP side of the service.
