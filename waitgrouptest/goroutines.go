@@ -23,8 +23,9 @@ import (
 //
 // What escapes it: a goroutine that the service starts from a goroutine it
 // did not start (a timer's func, a callback run by another package's
-// goroutine), and one whose labels the service replaces with
-// pprof.SetGoroutineLabels of an unrelated context.
+// goroutine), and one started under labels that the service set from a
+// context without ours (pprof.Do or SetGoroutineLabels with a context that
+// does not derive from the one Run passes).
 
 // labelKey is the profiler label that marks a service's goroutines.
 const labelKey = "waitgrouptest.service"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -70,7 +71,10 @@ type Service struct {
 // they started, counts as the service's: Stop fails the test if any is still
 // running at the deadline. Goroutines started from the test's own goroutine,
 // say by a request the test sends, do not count; track them in a group and
-// pass it with [Groups].
+// pass it with [Groups]. The goroutines are found by a profiler label that
+// they inherit ([runtime/pprof.Do]); a service that sets labels from a
+// context of its own, rather than adding to the current ones, hides the
+// goroutines it starts under them.
 func Start(t TB, start, stop func() error, opts ...Option) *Service {
 	t.Helper()
 	s := newService(t, "Close", opts)
@@ -108,7 +112,9 @@ func Run(t TB, run func(ctx context.Context) error, opts ...Option) *Service {
 		t.Fatalf("waitgrouptest: Run with a nil function")
 		return s
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The context carries the service's label, so that a pprof.Do(ctx, ...)
+	// in run keeps it on the goroutines started inside.
+	ctx, cancel := context.WithCancel(pprof.WithLabels(context.Background(), s.tr.labels))
 	errc := s.call(func() error { return run(ctx) })
 	s.stopFn = func() <-chan error {
 		cancel()
@@ -160,10 +166,11 @@ func (s *Service) call(f func() error) <-chan error {
 // errGoexit is the result of a call that ended with runtime.Goexit.
 var errGoexit = errors.New("it called runtime.Goexit (t.FailNow or t.Fatal outside the test's goroutine?); it runs in a goroutine of its own and must return an error instead")
 
-// Stop stops the service (calls Close, or cancels run's context) and fails the
-// test with Errorf, once per problem, unless within the timeout:
+// Stop stops the service (calls the stop function given to [Start], or
+// cancels run's context) and fails the test with Errorf, once per problem,
+// unless within the timeout:
 //
-//   - Close or run returned, with nil (or, for run, [context.Canceled]);
+//   - stop or run returned nil (or, for run, [context.Canceled]);
 //   - the groups given with [Groups] have no pending task;
 //   - every goroutine started by the service has exited.
 //

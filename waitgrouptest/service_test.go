@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -349,5 +350,29 @@ func TestStartGoexit(t *testing.T) {
 			waitgrouptest.Start(tb, func() error { runtime.Goexit(); return nil }, func() error { return nil })
 		})
 		wantMessages(t, ft, "Fatalf: waitgrouptest: Start failed: it called runtime.Goexit (t.FailNow or t.Fatal outside the test's goroutine?); it runs in a goroutine of its own and must return an error instead")
+	})
+}
+
+// TestRunKeepsLabelThroughPprofDo proves that a run function that adds
+// profiler labels of its own, from its context, does not hide its
+// goroutines from the check.
+func TestRunKeepsLabelThroughPprofDo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stuck := newGate()
+		ft := &fakeTB{}
+		ft.run(func(tb waitgrouptest.TB) {
+			waitgrouptest.Run(tb, func(ctx context.Context) error {
+				pprof.Do(ctx, pprof.Labels("component", "indexer"), func(context.Context) {
+					go stuck.wait(ctx)
+				})
+				<-ctx.Done()
+				return nil
+			}, waitgrouptest.Timeout(time.Second)).Stop()
+		})
+		msgs := ft.messages()
+		if len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Errorf: waitgrouptest: 1 goroutine started by the service still running 1s after Stop began:\n\t1 goroutine:\n\t\tgithub.com/gowaitgroup/waitgroup/waitgrouptest_test.(*gate).wait\n") {
+			t.Errorf("got %q, want the goroutine started under pprof.Do reported", msgs)
+		}
+		stuck.open()
 	})
 }

@@ -18,8 +18,9 @@ import (
 // has these four methods, and so that their failures can be tested against
 // a fake. *testing.T, *testing.B and *testing.F satisfy it.
 //
-// Fatalf must not return, as with testing.T: it ends the calling goroutine
-// (testing.T calls [runtime.Goexit]).
+// Fatalf should end the calling goroutine, as testing.T's does with
+// [runtime.Goexit]; the helpers return right after calling it, so a Fatalf
+// that returns works too.
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
@@ -47,7 +48,7 @@ const linkGrace = time.Second
 //
 // A Link other than a *Group is waited for in a goroutine of its own, so that
 // a Link whose Wait ignores its context (which breaks the Link contract)
-// fails the test [linkGrace] after the timeout instead of hanging it; that
+// fails the test a second after the timeout instead of hanging it; that
 // goroutine is then left behind.
 func Wait(t TB, l waitgroup.Link, timeout time.Duration) {
 	t.Helper()
