@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -255,6 +256,32 @@ func TestHandlerPanic(t *testing.T) {
 		var pe *waitgroup.PanicError
 		if !errors.As(err, &pe) || pe.Value != "handler bug" || !bytes.Contains(pe.Stack, []byte("TestHandlerPanic")) {
 			t.Fatalf("Close = %v, want the handler's panic with its stack", err)
+		}
+	})
+}
+
+// TestWait proves that Wait lasts as long as the service: before Close it
+// gives up naming the listener and the accept loop; once Close has
+// returned it returns nil.
+func TestWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newPipeListener()
+		svc := &Service{}
+		if err := svc.Start(l); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		err := svc.Wait(ctx)
+		var we *waitgroup.WaitError
+		if !errors.As(err, &we) || we.Total != 2 || we.Pending[0].Name != "listener pipe" || we.Pending[1].Name != "accept loop" {
+			t.Fatalf("Wait before Close = %v, want it to give up naming the listener and the accept loop", err)
+		}
+		if err := svc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Wait(t.Context()); err != nil {
+			t.Fatalf("Wait after Close = %v", err)
 		}
 	})
 }
