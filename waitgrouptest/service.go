@@ -58,11 +58,11 @@ type Service struct {
 	what   string              // "Close" or "run", for messages
 
 	mu      sync.Mutex // protects stopped
-	stopped bool       // Stop has begun, or start failed and there is nothing to stop
+	stopped bool       // Stop has begun; later calls do nothing
 }
 
-// Start calls start and returns a Service whose Stop calls stop and checks
-// the shutdown. If start fails (returns an error, panics), or does not return
+// Start calls start and returns a Service whose Stop calls stop (named
+// "Close" in failure messages) and checks the shutdown. If start fails (returns an error, panics), or does not return
 // within the timeout, Start fails t with Fatalf. start and stop run in a
 // goroutine of their own, so that a hanging one cannot hang the test: they
 // must report failure by returning an error, not with t.Fatal.
