@@ -44,7 +44,10 @@ const linkGrace = time.Second
 //
 // Inside a [testing/synctest] bubble the timeout is measured in the bubble's
 // fake time, so a stuck task fails the test at once, in real time, and the
-// durations in the message are exact; create the group inside the bubble.
+// durations in the message are exact. Create the group inside the bubble and
+// use it only there: for a group created outside, the durations are wrong,
+// and a Done called outside the bubble after a Wait inside it gave up is a
+// fatal error, because the Wait left a channel of the bubble in the group.
 //
 // A Link other than a *Group is waited for in a goroutine of its own, so that
 // a Link whose Wait ignores its context (which breaks the Link contract)
