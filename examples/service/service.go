@@ -71,7 +71,7 @@ func (s *Service) Start(l net.Listener) error {
 	return nil
 }
 
-// Addr returns the address the service listens on.
+// Addr returns the address the service listens on. Call it after Start.
 func (s *Service) Addr() net.Addr { return s.l.Addr() }
 
 // Wait, after Start, returns when the service has stopped (after Close, or if the accept
