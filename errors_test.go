@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gowaitgroup/waitgroup"
 )
@@ -308,4 +309,30 @@ func TestGoexitCountsDone(t *testing.T) {
 	if err := g.Wait(context.Background()); err != nil {
 		t.Fatalf("Wait = %v", err)
 	}
+}
+
+func TestWaitErrorCarriesOnlyRealErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := waitgroup.New()
+		g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		stuck := g.Add(waitgroup.Name("stuck"))
+		g.Cancel(nil)
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := g.Wait(ctx)
+		var we *waitgroup.WaitError
+		if !errors.As(err, &we) || we.Errs != nil || errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v; want a deadline WaitError without the echoed cancellation", err)
+		}
+		errDisk := errors.New("disk full")
+		g.Go(fail(errDisk))
+		synctest.Wait()
+		err = g.Wait(ctx)
+		if !errors.As(err, &we) || we.Errs != errDisk || !errors.Is(err, errDisk) ||
+			!strings.HasSuffix(err.Error(), "errors before giving up: disk full") {
+			t.Fatalf("Wait = %v; want the real error in the WaitError", err)
+		}
+		g.Done(stuck)
+	})
 }

@@ -47,6 +47,7 @@ type Group struct {
 	tasks   taskTable
 	pending int           // tasks in the table; Wait's own part is done at 0
 	idle    chan struct{} // closed when pending drops to 0; nil if nobody waits
+	waiters int           // Waits blocked on idle; the last to give up drops it
 	sem     chan struct{} // one token per running limited task; nil: no limit
 
 	errs     errorList // task errors of the current round
@@ -263,23 +264,31 @@ func (g *Group) run(idx uint32, sem chan struct{}, ctx context.Context, f func(c
 				err = &PanicError{Value: v, Stack: debug.Stack()}
 			}
 		}
-		if sem != nil {
-			<-sem
-		}
-		g.finish(idx, err)
+		g.finish(idx, sem, err)
 	}()
 	err = f(ctx)
 	returned = true
 }
 
 // finish records the outcome of the task in slot idx.
-func (g *Group) finish(idx uint32, err error) {
-	g.mu.Lock()
-	if err != nil && g.errs.record(err, g.ctx) && g.cancelOnError {
-		// Cancel before the task counts as done, so that a Wait it unblocks
-		// already sees the cause. Cancelling never calls back into g.
-		g.cancel(err)
+//
+// The order matters: the error is recorded, and with CancelOnError the
+// context cancelled, before the task's limit slot is freed (so that a Go
+// waiting for the slot cannot start a task with a context that should
+// already be cancelled) and before the task counts as done (so that a Wait it
+// unblocks sees the error and the cause).
+func (g *Group) finish(idx uint32, sem chan struct{}, err error) {
+	if err != nil {
+		g.mu.Lock()
+		if g.errs.record(err, g.ctx) && g.cancelOnError {
+			g.cancel(err) // cancelling never calls back into g
+		}
+		g.mu.Unlock()
 	}
+	if sem != nil {
+		<-sem
+	}
+	g.mu.Lock()
 	g.removeLocked(idx)
 	g.mu.Unlock()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gowaitgroup/waitgroup"
+	"go.uber.org/goleak"
 )
 
 // expired returns a context that is already done.
@@ -162,7 +162,7 @@ func TestTimedOutWaitLeavesNoGoroutine(t *testing.T) {
 	g := waitgroup.New()
 	id := g.Add()
 	g.Link(g.Sub())
-	before := runtime.NumGoroutine()
+	before := goleak.IgnoreCurrent()
 	for range 1000 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Microsecond)
 		err := g.Wait(ctx)
@@ -171,8 +171,9 @@ func TestTimedOutWaitLeavesNoGoroutine(t *testing.T) {
 			t.Fatalf("Wait = %v, want DeadlineExceeded", err)
 		}
 	}
-	if after := runtime.NumGoroutine(); after > before {
-		t.Fatalf("%d goroutines after 1000 timed-out Waits, %d before", after, before)
+	// VerifyNone retries a while, for the timer goroutines of the contexts.
+	if err := goleak.Find(before); err != nil {
+		t.Fatalf("goroutines left after 1000 timed-out Waits: %v", err)
 	}
 	// Work added after a timed-out Wait is fine, and the next Wait sees it.
 	id2 := g.Add()
@@ -483,4 +484,51 @@ func TestSetLimitWhileRunningPanics(t *testing.T) {
 		}
 	}()
 	g.SetLimit(2)
+}
+
+func TestLimitSlotFreedAfterCancel(t *testing.T) {
+	for range 1000 {
+		g := waitgroup.New(waitgroup.CancelOnError())
+		g.SetLimit(1)
+		g.Go(fail(errors.New("boom")))
+		// This Go waits for the failed task's slot; by the time it gets it,
+		// the context must already be cancelled.
+		var live bool
+		g.Go(func(ctx context.Context) error { live = ctx.Err() == nil; return nil })
+		g.Wait(context.Background())
+		if live {
+			t.Fatal("a task took a freed slot before CancelOnError cancelled the context")
+		}
+	}
+}
+
+type server struct{ release chan struct{} }
+
+func (s *server) serve(ctx context.Context) error { <-s.release; return nil }
+
+func TestMethodValueDescribed(t *testing.T) {
+	s := &server{make(chan struct{})}
+	g := waitgroup.New()
+	g.Go(s.serve)
+	defer func() { close(s.release); g.Wait(context.Background()) }()
+	if got, want := g.Pending()[0].Where, "waitgroup_test.(*server).serve"; got != want {
+		t.Fatalf("Where = %q, want %q", got, want)
+	}
+}
+
+// A Wait that gives up inside a synctest bubble must leave nothing of the
+// bubble in the group: a later Done outside it would crash the process.
+func TestGiveUpLeavesNoState(t *testing.T) {
+	g := waitgroup.New()
+	id := g.Add()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := g.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Wait = %v", err)
+		}
+	})
+	if err := g.Done(id); err != nil {
+		t.Fatal(err)
+	}
 }

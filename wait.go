@@ -131,7 +131,9 @@ func (g *Group) Sub(opts ...Option) *Group {
 // nothing in the background.
 //
 // Any number of goroutines may Wait at once; work added while a Wait is in
-// progress is covered by that Wait.
+// progress is covered by that Wait. Each Wait that finds the work done
+// reports the round's errors, so waiting for a Sub directly and then through
+// its parent reports the Sub's errors twice.
 func (g *Group) Wait(ctx context.Context) error {
 	if ctx == nil {
 		panic("waitgroup: Wait with nil context")
@@ -186,13 +188,21 @@ func (g *Group) waitIdle(ctx context.Context) (seq uint64, nlinks int, ok bool) 
 			g.idle = make(chan struct{})
 		}
 		idle := g.idle
+		g.waiters++
 		g.mu.Unlock()
 		select {
 		case <-idle:
 		case <-ctx.Done():
 		}
 		g.mu.Lock()
+		g.waiters--
 		if g.pending > 0 && ctx.Err() != nil {
+			if g.waiters == 0 && g.idle == idle {
+				// Nobody waits any more: drop the channel, so that a group
+				// keeps no state of a Wait that gave up (and a channel made
+				// in a synctest bubble does not outlive the bubble's Waits).
+				g.idle = nil
+			}
 			return 0, 0, false
 		}
 	}
@@ -236,7 +246,9 @@ func (g *Group) gaveUp(ctx context.Context) error {
 	}
 	we.Pending = slices.Clip(pending[:min(len(pending), MaxListed)])
 	g.mu.Lock()
-	we.Errs = g.errs.result(nil)
+	if len(g.errs.errs) > 0 { // echoes of a cancellation are no news here
+		we.Errs = g.errs.result(nil)
+	}
 	g.mu.Unlock()
 	return we
 }
