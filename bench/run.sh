@@ -29,6 +29,7 @@ echo "go:        $(go version)"
 echo "cpu:       $(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^model name[[:space:]]*:[[:space:]]*//' || echo unknown)"
 echo "nproc:     $(nproc)"
 echo "kernel:    $(uname -sr)"
+echo "core:      $(git -C .. log -1 --format='%h %s' -- ':(glob)*.go' 2>/dev/null || echo unknown)$(git -C .. status --porcelain -- ':(glob)*.go' ':!*_test.go' 2>/dev/null | grep -q . && echo ' (uncommitted changes)' || true)"
 echo "command:   go test -run '^\$' -bench '$BENCH' -count $COUNT -benchtime $BENCHTIME (BENCH_PENDING=$BENCH_PENDING)"
 echo
 
