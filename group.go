@@ -243,14 +243,15 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		}
 	}
 	id := g.insertLocked(kindGo, name, reflect.ValueOf(f).Pointer())
-	ctx := g.ctx
 	g.mu.Unlock()
-	go g.run(id.idx, sem, ctx, f)
+	go g.run(id.idx, sem, f)
 	return true
 }
 
 // run is the body of a task's goroutine.
-func (g *Group) run(idx uint32, sem chan struct{}, ctx context.Context, f func(context.Context) error) {
+// It reads g.ctx without the lock: the field is set once, before the first
+// task starts, and never changes.
+func (g *Group) run(idx uint32, sem chan struct{}, f func(context.Context) error) {
 	var err error
 	returned := false
 	defer func() {
@@ -266,7 +267,7 @@ func (g *Group) run(idx uint32, sem chan struct{}, ctx context.Context, f func(c
 		}
 		g.finish(idx, sem, err)
 	}()
-	err = f(ctx)
+	err = f(g.ctx)
 	returned = true
 }
 
