@@ -18,8 +18,8 @@
 //   - Wait reports every task error, not just the first, and a panic in a task
 //     becomes a [*PanicError] with its stack instead of crashing the process.
 //   - [Group.Link] and [Group.Sub] build trees of groups that are waited for in
-//     order: the accept loop, then the connections it started. Cycles panic at
-//     the Link call.
+//     order: the accept loop, then the connections it started. A cycle of
+//     groups panics at the Link call.
 //
 // Compared with sync.WaitGroup, Add and Done cannot go negative and may race
 // with Wait. Compared with errgroup, Wait does not cancel the context when it

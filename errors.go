@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -124,6 +125,9 @@ func (l *errorList) record(err error, ctx context.Context) bool {
 // A wrapped context.DeadlineExceeded is not an echo: it is how a task says
 // that a deadline of its own passed.
 func isEcho(err error, ctx context.Context) bool {
+	if _, ok := err.(*PanicError); ok {
+		return false // panic(ctx.Err()) is still a panic
+	}
 	if ctx.Err() == nil {
 		return false
 	}
@@ -143,21 +147,20 @@ func sameError(a, b error) bool {
 	return a == b
 }
 
-// result joins the round's errors: the real ones if any, the first first,
-// with a note of how many were left out; otherwise the first echo of the
-// cancellation, so that a cancelled group does not look successful.
-func (l *errorList) result(extra []error) error {
-	if len(l.errs) == 0 && len(extra) == 0 {
-		return l.noise
-	}
-	all := make([]error, 0, len(l.errs)+len(extra)+1)
-	all = append(all, l.errs...)
-	all = append(all, extra...)
+// realLocked returns the round's real errors, followed by a note of how many
+// were left out, in a new slice.
+func (l *errorList) realLocked() []error {
+	errs := slices.Clone(l.errs)
 	if l.omitted > 0 {
-		all = append(all, fmt.Errorf("%w: %d more left out (a round keeps %d)", ErrTooManyErrors, l.omitted, MaxErrors))
+		errs = append(errs, fmt.Errorf("%w: %d more left out (a round keeps %d)", ErrTooManyErrors, l.omitted, MaxErrors))
 	}
-	if len(all) == 1 {
-		return all[0]
+	return errs
+}
+
+// join returns the one error of errs as is, or all of them joined.
+func join(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
 	}
-	return errors.Join(all...)
+	return errors.Join(errs...)
 }

@@ -50,9 +50,10 @@ type Group struct {
 	waiters int           // Waits blocked on idle; the last to give up drops it
 	sem     chan struct{} // one token per running limited task; nil: no limit
 
-	errs     errorList // task errors of the current round
-	reported bool      // a Wait has returned this round's result
-	links    []Link    // in the order added; only appended to
+	errs     errorList         // task errors of the current round
+	reported bool              // a Wait has returned this round's result
+	links    []Link            // in the order added; only appended to
+	linked   map[Link]struct{} // the comparable links, to ignore a second Link
 }
 
 // New returns a Group whose context derives from [context.Background].
@@ -180,9 +181,6 @@ func (g *Group) removeLocked(idx uint32) {
 	if g.pending > 0 {
 		return
 	}
-	if len(g.tasks.chunks) > smallCount+3 { // over 1,000 slots
-		g.tasks.reset()
-	}
 	if g.idle != nil {
 		close(g.idle)
 		g.idle = nil
@@ -229,6 +227,7 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 	name := taskName(opts)
 	g.lock()
 	sem := g.sem
+	wait := false
 	if sem != nil {
 		select {
 		case sem <- struct{}{}:
@@ -237,13 +236,16 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 				g.mu.Unlock()
 				return false
 			}
-			g.mu.Unlock()
-			sem <- struct{}{}
-			g.lock()
+			wait = true
 		}
 	}
+	// The task is pending from here on, even while Go waits for a slot, so
+	// that a Wait in progress covers it and a WaitError lists it.
 	id := g.insertLocked(kindGo, name, reflect.ValueOf(f).Pointer())
 	g.mu.Unlock()
+	if wait {
+		sem <- struct{}{}
+	}
 	go g.run(id.idx, sem, f)
 	return true
 }

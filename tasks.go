@@ -105,20 +105,29 @@ const (
 // safe for concurrent use; Group.mu guards it.
 type taskTable struct {
 	chunks [][]task
-	free   int // head of the free list, -1 if empty; valid only if len(chunks) > 0
+	live   []int // tasks in use in each chunk
+	used   int   // tasks in use in all
+	free   int   // head of the free list, -1 if empty; valid only if len(chunks) > 0
 	seq    uint64
+}
+
+// keepChunks is how many chunks (1,016 slots) the table keeps however few
+// tasks are pending; beyond that it shrinks (see shrink).
+const keepChunks = smallCount + 3
+
+// locate returns the chunk and offset of slot idx.
+func locate(idx uint32) (k, off int) {
+	if i := int(idx); i < smallSlots {
+		k = bits.Len(uint(i/8+1)) - 1
+		return k, i - 8*(1<<k-1)
+	}
+	i := int(idx) - smallSlots
+	return smallCount + i/chunkSize, i % chunkSize
 }
 
 // slot returns the task at index idx, or nil if the table is not that large.
 func (tt *taskTable) slot(idx uint32) *task {
-	var k, off int
-	if i := int(idx); i < smallSlots {
-		k = bits.Len(uint(i/8+1)) - 1
-		off = i - 8*(1<<k-1)
-	} else {
-		k = smallCount + (i-smallSlots)/chunkSize
-		off = (i - smallSlots) % chunkSize
-	}
+	k, off := locate(idx)
 	if k >= len(tt.chunks) {
 		return nil
 	}
@@ -133,7 +142,8 @@ func (tt *taskTable) insert(kind uint8, name string, pc uintptr, since time.Dura
 		tt.grow()
 	}
 	idx := uint32(tt.free)
-	t := tt.slot(idx)
+	k, off := locate(idx)
+	t := &tt.chunks[k][off]
 	tt.free = int(t.since)
 	tt.seq += 2
 	seq := tt.seq
@@ -141,14 +151,25 @@ func (tt *taskTable) insert(kind uint8, name string, pc uintptr, since time.Dura
 		seq++
 	}
 	*t = task{seq: seq, name: name, pc: pc, since: since}
+	tt.live[k]++
+	tt.used++
 	return idx, seq
+}
+
+// firstSlot returns the index of the first slot of chunk k, which is also
+// the capacity of a table of k chunks.
+func firstSlot(k int) int {
+	if k <= smallCount {
+		return 8 * (1<<k - 1)
+	}
+	return smallSlots + (k-smallCount)*chunkSize
 }
 
 func (tt *taskTable) grow() {
 	k := len(tt.chunks)
-	size, base := chunkSize, smallSlots+(k-smallCount)*chunkSize
+	base, size := firstSlot(k), chunkSize
 	if k < smallCount {
-		size, base = 8<<k, 8*(1<<k-1)
+		size = 8 << k
 	}
 	c := make([]task, size)
 	for i := range c {
@@ -156,6 +177,7 @@ func (tt *taskTable) grow() {
 	}
 	c[size-1].since = -1
 	tt.chunks = append(tt.chunks, c)
+	tt.live = append(tt.live, 0)
 	tt.free = base
 }
 
@@ -169,8 +191,47 @@ func (tt *taskTable) lookup(idx uint32, seq uint64) *task {
 }
 
 func (tt *taskTable) remove(idx uint32) {
-	*tt.slot(idx) = task{since: time.Duration(tt.free)}
+	k, off := locate(idx)
+	tt.chunks[k][off] = task{since: time.Duration(tt.free)}
 	tt.free = int(idx)
+	tt.live[k]--
+	tt.used--
+	if len(tt.chunks) > keepChunks && tt.used*4 <= firstSlot(len(tt.chunks)) {
+		tt.shrink()
+	}
+}
+
+// shrink drops the empty chunks at the end of the table, so that a burst of
+// tasks does not pin memory for months while a long-lived task (a listener)
+// stays pending. It runs only when at most a quarter of the slots are in use,
+// which keeps its cost, a pass over the remaining slots to rebuild the free
+// list lowest first, amortized over the removals that led there. IDs of the
+// dropped slots stay unknown: lookup finds no such slot, and seq never
+// repeats.
+func (tt *taskTable) shrink() {
+	n := len(tt.chunks)
+	for n > keepChunks && tt.live[n-1] == 0 {
+		n--
+	}
+	if tt.used == 0 {
+		n = 0
+	}
+	if n == len(tt.chunks) {
+		return
+	}
+	clear(tt.chunks[n:])
+	tt.chunks, tt.live = tt.chunks[:n], tt.live[:n]
+	tt.free = -1
+	for k := n - 1; k >= 0; k-- {
+		c := tt.chunks[k]
+		base := firstSlot(k)
+		for i := len(c) - 1; i >= 0; i-- {
+			if c[i].seq == 0 {
+				c[i].since = time.Duration(tt.free)
+				tt.free = base + i
+			}
+		}
+	}
 }
 
 // all calls f with each task in use and its index.
@@ -184,14 +245,6 @@ func (tt *taskTable) all(f func(idx uint32, t *task)) {
 			idx++
 		}
 	}
-}
-
-// reset drops every chunk. The group calls it when no task is pending and the
-// table has grown large, so that one burst does not pin memory for months;
-// seq keeps counting, so IDs issued before stay unknown.
-func (tt *taskTable) reset() {
-	tt.chunks = nil
-	tt.free = -1
 }
 
 // describeFunc names a task's function for humans: "pkg.(*T).Method" or

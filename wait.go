@@ -52,10 +52,15 @@ func (g *Group) Link(other Link) {
 	}
 	g.lock()
 	defer g.mu.Unlock()
-	for _, l := range g.links {
-		if sameLink(l, other) {
+	// An uncomparable Link cannot be a map key, nor equal to another.
+	if isGroup || reflect.ValueOf(other).Comparable() {
+		if _, dup := g.linked[other]; dup {
 			return
 		}
+		if g.linked == nil {
+			g.linked = make(map[Link]struct{})
+		}
+		g.linked[other] = struct{}{}
 	}
 	g.links = append(g.links, other)
 }
@@ -91,16 +96,6 @@ func (g *Group) label() string {
 	return fmt.Sprintf("%p", g)
 }
 
-// sameLink reports whether a and b are the same link, without the panic that
-// == causes on uncomparable dynamic types.
-func sameLink(a, b Link) bool {
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	if va.Type() != vb.Type() || !va.Comparable() || !vb.Comparable() {
-		return false
-	}
-	return a == b
-}
-
 // Sub returns a new group whose context derives from g's, linked to g so
 // that g's Wait also waits for it. Use it for work that must be drained as a
 // unit, such as the connections of a listener. Like any link it stays linked
@@ -111,76 +106,142 @@ func (g *Group) Sub(opts ...Option) *Group {
 	return s
 }
 
-// Wait blocks until every task of g is done, then waits for every linked
-// group in order, and returns their errors (see below) or gives up when ctx
-// is done.
+// Wait blocks until every task of g is done and every linked group is done,
+// and returns their errors, or gives up when ctx is done.
 //
-// Wait returns nil only when all tasks, Add'ed IDs and linked groups are
-// done. Otherwise it returns the errors of the tasks and of the linked
-// groups, joined with [errors.Join] in the order they happened (own tasks
-// first), so that [errors.Is] and [errors.As] find each one; a single error
-// is returned as is. When g's context was cancelled, errors that only echo
-// that cancellation ([context.Canceled] or the cause itself) are left out if
-// a real error exists. A round's errors are kept, at most [MaxErrors] of
-// them, until a Wait has returned them and new work is added.
+// Wait returns nil only when there was a moment at which all tasks, Add'ed
+// IDs and linked groups were done and no task had failed. Otherwise it
+// returns the errors of the tasks, g's own first, in the order they ended,
+// then each linked group's, in the order of the links, joined with
+// [errors.Join] so that [errors.Is] and [errors.As] find each one; a single
+// error is returned as is. When a group's context was cancelled, the errors
+// of its tasks that only echo that cancellation ([context.Canceled] or the
+// cause itself) are left out if a real error exists. A group keeps at most
+// [MaxErrors] errors a round; a round ends when a Wait returns its errors and
+// new work is added.
 //
 // If the work is done, its result is returned even when ctx is already done.
-// If ctx ends first, Wait returns a [*WaitError] that matches ctx.Err() and
-// names every pending task; the work goes on, and later calls to Add, Go and
-// Wait are still valid. Wait starts no goroutine: when it returns, g does
-// nothing in the background.
+// If ctx ends first, Wait returns a [*WaitError] that matches ctx.Err(),
+// names every pending task, and carries the errors found so far; the work
+// goes on, and later calls to Add, Go and Wait are still valid. Wait starts
+// no goroutine: when it returns, g does nothing in the background.
 //
-// Any number of goroutines may Wait at once; work added while a Wait is in
-// progress is covered by that Wait. Each Wait that finds the work done
-// reports the round's errors, so waiting for a Sub directly and then through
-// its parent reports the Sub's errors twice.
+// Any number of goroutines may Wait at once. Work added while a Wait is in
+// progress, to g or to a *Group linked to it, is covered by that Wait, so a
+// Wait that also covers work added after another Wait returned reports the
+// new round. Each Wait that returns a round reports its errors, so waiting
+// for a Sub directly and then through its parent reports the Sub's errors
+// twice. Links that are not *Group are waited for in turn but cannot be
+// watched for new work.
 func (g *Group) Wait(ctx context.Context) error {
 	if ctx == nil {
 		panic("waitgroup: Wait with nil context")
 	}
-	for {
-		// Wait for g's own tasks, then for the links added so far. If new
-		// work or links came meanwhile, go round again.
-		seq, nlinks, ok := g.waitIdle(ctx)
-		if !ok {
-			return g.gaveUp(ctx)
+	o := g.wait(ctx)
+	if o.gaveUp {
+		return g.gaveUp(ctx, o.real)
+	}
+	// The round ends now that its result goes to a caller: in g, and in
+	// every linked group that got no new task since this Wait saw it done
+	// (one that did keeps its errors, to be reported again rather than lost).
+	for _, d := range o.done {
+		d.g.mu.Lock()
+		if d.g.tasks.seq == d.seq {
+			d.g.reported = true
 		}
-		links := g.linkSnapshot()[:nlinks]
-		var linkErrs []error
-		for _, l := range links {
-			err := l.Wait(ctx)
-			if err == nil {
+		d.g.mu.Unlock()
+	}
+	if len(o.real) == 0 {
+		return o.noise
+	}
+	return join(o.real)
+}
+
+// An outcome is what the wait of one group found: a linked *Group hands it
+// to its parent whole, so that the parent needs neither to guess whether an
+// error means "gave up" nor to judge again which errors are echoes.
+type outcome struct {
+	gaveUp bool
+	real   []error    // real errors: own first, then the links', in link order
+	noise  error      // the first echo of a cancellation
+	done   []groupSeq // g and its linked *Groups, each with the seq seen done
+}
+
+type groupSeq struct {
+	g   *Group
+	seq uint64
+}
+
+func (g *Group) wait(ctx context.Context) outcome {
+	for {
+		// Everything is done at once if, after each group was seen done
+		// in turn, the version of the tree is what it was before: versions
+		// only grow, so no group got new work after it was seen done.
+		v := g.version()
+		seq, ok := g.waitIdle(ctx)
+		if !ok {
+			return outcome{gaveUp: true, real: g.realErrs()}
+		}
+		o := outcome{done: []groupSeq{{g, seq}}}
+		var linked []error
+		for _, l := range g.linkSnapshot() {
+			if lg, ok := l.(*Group); ok {
+				lo := lg.wait(ctx)
+				linked = append(linked, lo.real...)
+				if lo.gaveUp {
+					return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}
+				}
+				o.noise = cmp.Or(o.noise, lo.noise)
+				o.done = append(o.done, lo.done...)
 				continue
 			}
-			if isGiveUp(err, ctx) {
-				return g.gaveUp(ctx)
+			err := l.Wait(ctx)
+			switch {
+			case err == nil:
+			case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}
+			case isEcho(err, g.Context()):
+				o.noise = cmp.Or(o.noise, err)
+			default:
+				linked = append(linked, err)
 			}
-			linkErrs = append(linkErrs, err)
+		}
+		if g.version() != v {
+			continue // new work or links came; wait for them too
 		}
 		g.mu.Lock()
-		if g.pending == 0 && g.tasks.seq == seq && len(g.links) == nlinks {
-			g.reported = true
-			err := g.resultLocked(linkErrs)
-			g.mu.Unlock()
-			return err
-		}
+		o.real = append(g.errs.realLocked(), linked...)
+		o.noise = cmp.Or(g.errs.noise, o.noise)
 		g.mu.Unlock()
+		return o
 	}
 }
 
-// isGiveUp reports whether err, from a link's Wait, means that the link gave
-// up because ctx is done, rather than that its work failed.
-func isGiveUp(err error, ctx context.Context) bool {
-	var we *WaitError
-	if errors.As(err, &we) {
-		return true
+// version grows whenever g, or a *Group linked from it, gets a task or a
+// link.
+func (g *Group) version() uint64 {
+	g.lock()
+	v := g.tasks.seq + uint64(len(g.links))
+	links := g.links[:len(g.links):len(g.links)]
+	g.mu.Unlock()
+	for _, l := range links {
+		if lg, ok := l.(*Group); ok {
+			v += lg.version()
+		}
 	}
-	return ctx.Err() != nil && errors.Is(err, ctx.Err())
+	return v
+}
+
+// realErrs returns the real errors of g's current round.
+func (g *Group) realErrs() []error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.errs.realLocked()
 }
 
 // waitIdle blocks until g has no pending task and returns the task sequence
-// and link count seen then, or ok false if ctx ended first.
-func (g *Group) waitIdle(ctx context.Context) (seq uint64, nlinks int, ok bool) {
+// seen then, or ok false if ctx ended first.
+func (g *Group) waitIdle(ctx context.Context) (seq uint64, ok bool) {
 	g.lock()
 	defer g.mu.Unlock()
 	for g.pending > 0 {
@@ -203,68 +264,52 @@ func (g *Group) waitIdle(ctx context.Context) (seq uint64, nlinks int, ok bool) 
 				// in a synctest bubble does not outlive the bubble's Waits).
 				g.idle = nil
 			}
-			return 0, 0, false
+			return 0, false
 		}
 	}
-	return g.tasks.seq, len(g.links), true
+	return g.tasks.seq, true
 }
 
-// resultLocked is the result of a Wait that saw all work done: the round's
-// errors with the real errors of the links after them.
-func (g *Group) resultLocked(linkErrs []error) error {
-	var real []error
-	var echo error
-	for _, lerr := range linkErrs {
-		// A linked group's result is usually a join; judge each error in it.
-		parts := []error{lerr}
-		if j, ok := lerr.(interface{ Unwrap() []error }); ok {
-			parts = j.Unwrap()
-		}
-		for _, err := range parts {
-			if isEcho(err, g.ctx) {
-				echo = cmp.Or(echo, err)
-				continue
-			}
-			real = append(real, err)
-		}
-	}
-	if err := g.errs.result(real); err != nil {
-		return err
-	}
-	return echo
-}
-
-// gaveUp builds the error of a Wait whose ctx ended before the work.
-func (g *Group) gaveUp(ctx context.Context) error {
+// gaveUp builds the error of a Wait whose ctx ended before the work, with
+// the real errors found so far.
+func (g *Group) gaveUp(ctx context.Context, errs []error) error {
 	pending := g.Pending()
 	slices.SortStableFunc(pending, func(a, b TaskInfo) int { return a.Since.Compare(b.Since) })
 	we := &WaitError{
-		Err:   ctx.Err(),
-		Cause: context.Cause(ctx),
-		Total: len(pending),
-		At:    time.Now(),
+		Err:     ctx.Err(),
+		Cause:   context.Cause(ctx),
+		Total:   len(pending),
+		At:      time.Now(),
+		Pending: slices.Clip(pending[:min(len(pending), MaxListed)]),
 	}
-	we.Pending = slices.Clip(pending[:min(len(pending), MaxListed)])
-	g.mu.Lock()
-	if len(g.errs.errs) > 0 { // echoes of a cancellation are no news here
-		we.Errs = g.errs.result(nil)
+	if len(errs) > 0 {
+		we.Errs = join(errs)
 	}
-	g.mu.Unlock()
 	return we
 }
 
 // Pending returns a snapshot of the tasks of g, and of the groups linked to
-// it, that are not done, g's own first, each group's in the order they were
-// added. Links that are not *Group are included if they have a method
-// Pending() []TaskInfo.
+// it, that are not done: g's own first, each group's in the order they were
+// added, each group once however often it is linked. Links that are not
+// *Group are included if they have a method Pending() []TaskInfo.
 func (g *Group) Pending() []TaskInfo {
+	return g.collectPending(nil, map[*Group]bool{})
+}
+
+func (g *Group) collectPending(out []TaskInfo, seen map[*Group]bool) []TaskInfo {
+	seen[g] = true
 	g.lock()
-	out := g.pendingLocked(nil)
+	out = g.pendingLocked(out)
 	links := g.links[:len(g.links):len(g.links)]
 	g.mu.Unlock()
 	for _, l := range links {
-		if p, ok := l.(interface{ Pending() []TaskInfo }); ok {
-			out = append(out, p.Pending()...)
+		switch l := l.(type) {
+		case *Group:
+			if !seen[l] {
+				out = l.collectPending(out, seen)
+			}
+		case interface{ Pending() []TaskInfo }:
+			out = append(out, l.Pending()...)
 		}
 	}
 	return out
