@@ -44,8 +44,7 @@ type Group struct {
 	name          string
 	cancelOnError bool
 
-	tasks   taskTable
-	pending int           // tasks in the table; Wait's own part is done at 0
+	tasks   taskTable     // pending tasks; Wait's own part is done when tasks.used is 0
 	idle    chan struct{} // closed when pending drops to 0; nil if nobody waits
 	waiters int           // Waits blocked on idle; the last to give up drops it
 	sem     chan struct{} // one token per running limited task; nil: no limit
@@ -145,7 +144,6 @@ func (g *Group) insertLocked(kind uint8, name string, pc uintptr) ID {
 		g.errs = errorList{}
 	}
 	idx, seq := g.tasks.insert(kind, name, pc, time.Since(g.epoch))
-	g.pending++
 	return ID{g: g, seq: seq, idx: idx}
 }
 
@@ -177,8 +175,7 @@ func (g *Group) Done(id ID) error {
 // last one.
 func (g *Group) removeLocked(idx uint32) {
 	g.tasks.remove(idx)
-	g.pending--
-	if g.pending > 0 {
+	if g.tasks.used > 0 {
 		return
 	}
 	if g.idle != nil {

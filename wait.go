@@ -244,7 +244,7 @@ func (g *Group) realErrs() []error {
 func (g *Group) waitIdle(ctx context.Context) (seq uint64, ok bool) {
 	g.lock()
 	defer g.mu.Unlock()
-	for g.pending > 0 {
+	for g.tasks.used > 0 {
 		if g.idle == nil {
 			g.idle = make(chan struct{})
 		}
@@ -257,7 +257,7 @@ func (g *Group) waitIdle(ctx context.Context) (seq uint64, ok bool) {
 		}
 		g.mu.Lock()
 		g.waiters--
-		if g.pending > 0 && ctx.Err() != nil {
+		if g.tasks.used > 0 && ctx.Err() != nil {
 			if g.waiters == 0 && g.idle == idle {
 				// Nobody waits any more: drop the channel, so that a group
 				// keeps no state of a Wait that gave up (and a channel made
