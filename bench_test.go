@@ -72,7 +72,7 @@ func BenchmarkAddDone(b *testing.B) {
 			wg.Done()
 		}
 	})
-	b.Run("impl=waitgroup/name=yes", func(b *testing.B) {
+	b.Run("impl=waitgroupNamed", func(b *testing.B) {
 		b.ReportAllocs()
 		var g waitgroup.Group
 		for b.Loop() {
@@ -81,7 +81,7 @@ func BenchmarkAddDone(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=waitgroup/name=no", func(b *testing.B) {
+	b.Run("impl=waitgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		var g waitgroup.Group
 		for b.Loop() {
@@ -105,7 +105,7 @@ func BenchmarkAddDoneParallel(b *testing.B) {
 			}
 		})
 	})
-	b.Run("impl=waitgroup/name=yes", func(b *testing.B) {
+	b.Run("impl=waitgroupNamed", func(b *testing.B) {
 		b.ReportAllocs()
 		var g waitgroup.Group
 		b.RunParallel(func(pb *testing.PB) {
@@ -117,7 +117,7 @@ func BenchmarkAddDoneParallel(b *testing.B) {
 			}
 		})
 	})
-	b.Run("impl=waitgroup/name=no", func(b *testing.B) {
+	b.Run("impl=waitgroup", func(b *testing.B) {
 		b.ReportAllocs()
 		var g waitgroup.Group
 		b.RunParallel(func(pb *testing.PB) {
@@ -219,7 +219,11 @@ func BenchmarkPendingHeap(b *testing.B) {
 		if named {
 			opts = append(opts, waitgroup.Name("x"))
 		}
-		b.Run(fmt.Sprintf("impl=waitgroup/name=%s", yesNo(named)), func(b *testing.B) {
+		impl := "impl=waitgroup"
+		if named {
+			impl = "impl=waitgroupNamed"
+		}
+		b.Run(impl, func(b *testing.B) {
 			ids := make([]waitgroup.ID, n)
 			var perID float64
 			for b.Loop() {
@@ -239,13 +243,6 @@ func BenchmarkPendingHeap(b *testing.B) {
 			b.ReportMetric(perID, "B/pendingID")
 		})
 	}
-}
-
-func yesNo(v bool) string {
-	if v {
-		return "yes"
-	}
-	return "no"
 }
 
 // heapInUse returns the live heap after a full collection.
