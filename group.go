@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -122,16 +121,18 @@ func (g *Group) Cancel(cause error) {
 // Add records one pending unit of work and returns its ID. [Group.Wait] does
 // not return nil until [Group.Done] has been called with the ID. Add never
 // blocks and is not subject to [Group.SetLimit].
+//
+//go:noinline
 func (g *Group) Add(opts ...TaskOption) ID {
-	var pc [1]uintptr
+	var pc uintptr
 	name := taskName(opts)
 	if name == "" {
 		// The call site is what identifies an unnamed task in a stuck-task
-		// report; a named one skips this, the dearest part of Add.
-		runtime.Callers(2, pc[:])
+		// report. callerPC needs Add to have a frame of its own: noinline.
+		pc = callerPC()
 	}
 	g.lock()
-	id := g.insertLocked(kindAdd, name, pc[0])
+	id := g.insertLocked(kindAdd, name, pc)
 	g.mu.Unlock()
 	return id
 }

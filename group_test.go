@@ -3,7 +3,9 @@ package waitgroup_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -530,5 +532,16 @@ func TestGiveUpLeavesNoState(t *testing.T) {
 	})
 	if err := g.Done(id); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestUnnamedAddRecordsItsLine(t *testing.T) {
+	g := waitgroup.New()
+	id := g.Add()
+	_, _, line, _ := runtime.Caller(0)
+	defer g.Done(id)
+	want := fmt.Sprintf("Add at group_test.go:%d", line-1)
+	if got := g.Pending()[0].Where; got != want {
+		t.Fatalf("Where = %q, want %q", got, want)
 	}
 }

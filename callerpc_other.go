@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package waitgroup
+
+import "runtime"
+
+// callerPC returns the return address of the function that calls it, which
+// must not be inlined: a PC in that function's caller.
+//
+//go:noinline
+func callerPC() uintptr {
+	var pc [1]uintptr
+	runtime.Callers(3, pc[:]) // skip Callers, callerPC and its caller
+	return pc[0]
+}
