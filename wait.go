@@ -144,12 +144,9 @@ func (g *Group) Wait(ctx context.Context) error {
 	// The round ends now that its result goes to a caller: in g, and in
 	// every linked group that got no new task since this Wait saw it done
 	// (one that did keeps its errors, to be reported again rather than lost).
-	for _, d := range o.done {
-		d.g.mu.Lock()
-		if d.g.tasks.seq == d.seq {
-			d.g.reported = true
-		}
-		d.g.mu.Unlock()
+	g.endRound(o.seq)
+	for _, d := range o.linked {
+		d.g.endRound(d.seq)
 	}
 	if len(o.real) == 0 {
 		return o.noise
@@ -164,7 +161,8 @@ type outcome struct {
 	gaveUp bool
 	real   []error    // real errors: own first, then the links', in link order
 	noise  error      // the first echo of a cancellation
-	done   []groupSeq // g and its linked *Groups, each with the seq seen done
+	seq    uint64     // g's task sequence when it was seen done
+	linked []groupSeq // the *Groups linked from g, each with the seq seen done
 }
 
 type groupSeq struct {
@@ -182,7 +180,7 @@ func (g *Group) wait(ctx context.Context) outcome {
 		if !ok {
 			return outcome{gaveUp: true, real: g.realErrs()}
 		}
-		o := outcome{done: []groupSeq{{g, seq}}}
+		o := outcome{seq: seq}
 		var linked []error
 		for _, l := range g.linkSnapshot() {
 			if lg, ok := l.(*Group); ok {
@@ -192,7 +190,7 @@ func (g *Group) wait(ctx context.Context) outcome {
 					return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}
 				}
 				o.noise = cmp.Or(o.noise, lo.noise)
-				o.done = append(o.done, lo.done...)
+				o.linked = append(append(o.linked, groupSeq{lg, lo.seq}), lo.linked...)
 				continue
 			}
 			err := l.Wait(ctx)
@@ -215,6 +213,16 @@ func (g *Group) wait(ctx context.Context) outcome {
 		g.mu.Unlock()
 		return o
 	}
+}
+
+// endRound marks g's round as reported, unless g got a task since seq:
+// that task's errors belong to the round and are yet to be reported.
+func (g *Group) endRound(seq uint64) {
+	g.mu.Lock()
+	if g.tasks.seq == seq {
+		g.reported = true
+	}
+	g.mu.Unlock()
 }
 
 // version grows whenever g, or a *Group linked from it, gets a task or a
