@@ -15,6 +15,11 @@ import (
 // another group, or the ID of a task started by Go.
 var ErrUnknownID = errors.New("waitgroup: unknown ID")
 
+// ErrCycle is matched by the error a Wait reports when it reaches its own
+// group again through a [Link] that is not a *Group (cycles of *Groups
+// panic at [Group.Link] instead).
+var ErrCycle = errors.New("waitgroup: cycle of links")
+
 // ErrTooManyErrors is matched by the last error of a round whose tasks failed
 // more than [MaxErrors] times; its message says how many errors were left out.
 var ErrTooManyErrors = errors.New("waitgroup: too many task errors")

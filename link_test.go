@@ -166,3 +166,15 @@ func TestForeignLinks(t *testing.T) {
 		}
 	})
 }
+
+// A cycle that goes through a Link that is not a *Group cannot be refused by
+// Link; Wait must end it with an error, not recurse until the stack overflows.
+func TestWaitCycleThroughForeignLink(t *testing.T) {
+	g, h := waitgroup.New(waitgroup.GroupName("g")), waitgroup.New()
+	g.Link(pendingLink{h})
+	h.Link(g)
+	err := g.Wait(context.Background())
+	if !errors.Is(err, waitgroup.ErrCycle) || !strings.Contains(err.Error(), `group "g" waits for itself`) {
+		t.Fatalf("Wait = %v, want ErrCycle", err)
+	}
+}

@@ -28,8 +28,9 @@ var linkMu sync.Mutex
 //
 // Link panics if other is nil, is a nil *Group, is g, or is a *Group from
 // which g can be reached through links: such a Wait could never return.
-// (A cycle through a Link that is not a *Group cannot be seen; it makes Wait
-// wait until its context ends.) Linking a value already linked (the same
+// (A cycle through a Link that is not a *Group cannot be seen here; if that
+// Link passes on the context it is given, Wait finds it and reports an error
+// matching [ErrCycle].) Linking a value already linked (the same
 // *Group, or an equal Link) does nothing. Links are never removed, so link
 // the parts of a service, not each request: track requests as tasks.
 func (g *Group) Link(other Link) {
@@ -171,6 +172,10 @@ type groupSeq struct {
 }
 
 func (g *Group) wait(ctx context.Context) outcome {
+	if chain, _ := ctx.Value(waitChainKey{}).(*waitChain); chain.has(g) {
+		err := fmt.Errorf("%w: group %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
+		return outcome{real: []error{err}}
+	}
 	for {
 		// Everything is done at once if, after each group was seen done
 		// in turn, the version of the tree is what it was before: versions
@@ -193,7 +198,7 @@ func (g *Group) wait(ctx context.Context) outcome {
 				o.linked = append(append(o.linked, groupSeq{lg, lo.seq}), lo.linked...)
 				continue
 			}
-			err := l.Wait(ctx)
+			err := l.Wait(g.chainContext(ctx))
 			switch {
 			case err == nil:
 			case ctx.Err() != nil && errors.Is(err, ctx.Err()):
@@ -213,6 +218,31 @@ func (g *Group) wait(ctx context.Context) outcome {
 		g.mu.Unlock()
 		return o
 	}
+}
+
+// A waitChain lists the groups whose Wait is calling a Link that is not a
+// *Group, so that such a Link leading back to one of them (a cycle Link
+// cannot see) ends in an error rather than in endless recursion.
+type waitChain struct {
+	g    *Group
+	next *waitChain
+}
+
+type waitChainKey struct{}
+
+func (c *waitChain) has(g *Group) bool {
+	for ; c != nil; c = c.next {
+		if c.g == g {
+			return true
+		}
+	}
+	return false
+}
+
+// chainContext returns ctx with g added to its wait chain.
+func (g *Group) chainContext(ctx context.Context) context.Context {
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	return context.WithValue(ctx, waitChainKey{}, &waitChain{g, chain})
 }
 
 // endRound marks g's round as reported, unless g got a task since seq:
@@ -299,7 +329,8 @@ func (g *Group) gaveUp(ctx context.Context, errs []error) error {
 // Pending returns a snapshot of the tasks of g, and of the groups linked to
 // it, that are not done: g's own first, each group's in the order they were
 // added, each group once however often it is linked. Links that are not
-// *Group are included if they have a method Pending() []TaskInfo.
+// *Group are included if they have a method Pending() []TaskInfo; such a
+// method must not lead back to g, as there is no context to notice it.
 func (g *Group) Pending() []TaskInfo {
 	return g.collectPending(nil, map[*Group]bool{})
 }
