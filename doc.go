@@ -26,8 +26,10 @@
 // returns, errors are all kept, panics are recovered, and the context is
 // available, and cancellable, on a zero Group.
 //
-// Costs: a task started with Go costs about what a goroutine started with go
-// and tracked by a sync.WaitGroup costs; Add and Done do not allocate, and an
-// unnamed Add records its caller's program counter for error messages, which
-// costs more than a named one (see the benchmarks in the repository).
+// Costs, measured on a 2-core amd64 machine (see bench/README.md in the
+// repository): Add and Done do not allocate and take about 50 ns together
+// (sync.WaitGroup: 8 ns), because each records its start time and, unnamed,
+// its call site for the stuck-task report; a task started with Go costs
+// 1.3 to 1.5 times a go statement tracked by a sync.WaitGroup, for the same
+// bookkeeping and the panic recovery. A pending ID holds about 43 bytes.
 package waitgroup
