@@ -33,7 +33,7 @@ import (
 //
 // [the Go memory model]: https://go.dev/ref/mem
 type Group struct {
-	mu sync.Mutex // protects all fields below, and the groups' link graph via linkMu
+	mu sync.Mutex // protects all fields below (Link also holds linkMu)
 
 	// Set once, by WithContext or on first use of a zero Group.
 	inited        bool
