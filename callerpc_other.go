@@ -13,3 +13,8 @@ func callerPC() uintptr {
 	runtime.Callers(3, pc[:]) // skip Callers, callerPC and its caller
 	return pc[0]
 }
+
+// runtime.Callers elides the method value wrapper of Add by itself.
+const addWrapperRet = 0
+
+func callerCallerPC() uintptr { panic("unreachable") }

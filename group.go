@@ -130,6 +130,10 @@ func (g *Group) Add(opts ...TaskOption) ID {
 		// The call site is what identifies an unnamed task in a stuck-task
 		// report. callerPC needs Add to have a frame of its own: noinline.
 		pc = callerPC()
+		if pc == addWrapperRet && pc != 0 {
+			// Called through the method value g.Add: skip its wrapper.
+			pc = callerCallerPC()
+		}
 	}
 	g.lock()
 	id := g.insertLocked(kindAdd, name, pc)

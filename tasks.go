@@ -219,6 +219,12 @@ func (tt *taskTable) shrink() {
 	if n == len(tt.chunks) {
 		return
 	}
+	if n > 0 && firstSlot(len(tt.chunks))-firstSlot(n) < firstSlot(n)/2 {
+		// Dropping fewer slots than half of those kept would not pay for
+		// rebuilding the free list over the kept ones: wait until more of
+		// the tail is empty, so that a drain from the end stays linear.
+		return
+	}
 	clear(tt.chunks[n:])
 	tt.chunks, tt.live = tt.chunks[:n], tt.live[:n]
 	tt.free = -1

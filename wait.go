@@ -172,52 +172,105 @@ type groupSeq struct {
 }
 
 func (g *Group) wait(ctx context.Context) outcome {
-	if chain, _ := ctx.Value(waitChainKey{}).(*waitChain); chain.has(g) {
-		err := fmt.Errorf("%w: group %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
-		return outcome{real: []error{err}}
-	}
+	// A Link that is not a *Group is waited for once per Wait: it has no
+	// version to check again, and calling it again on every pass would
+	// both drop the errors it returned (a Group behind it ends its round)
+	// and, if it is slow, keep the passes from ever ending under load.
+	var st waitState
 	for {
 		// Everything is done at once if, after each group was seen done
 		// in turn, the version of the tree is what it was before: versions
 		// only grow, so no group got new work after it was seen done.
 		v := g.version()
-		seq, ok := g.waitIdle(ctx)
-		if !ok {
-			return outcome{gaveUp: true, real: g.realErrs()}
+		clear(st.seen)
+		o, changed := g.pass(ctx, &st)
+		if o.gaveUp {
+			return o
 		}
-		o := outcome{seq: seq}
-		var linked []error
-		for _, l := range g.linkSnapshot() {
-			if lg, ok := l.(*Group); ok {
-				lo := lg.wait(ctx)
-				linked = append(linked, lo.real...)
-				if lo.gaveUp {
-					return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}
-				}
-				o.noise = cmp.Or(o.noise, lo.noise)
-				o.linked = append(append(o.linked, groupSeq{lg, lo.seq}), lo.linked...)
-				continue
-			}
-			err := l.Wait(g.chainContext(ctx))
-			switch {
-			case err == nil:
-			case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}
-			case isEcho(err, g.Context()):
-				o.noise = cmp.Or(o.noise, err)
-			default:
-				linked = append(linked, err)
-			}
-		}
-		if g.version() != v {
+		if changed || g.version() != v {
 			continue // new work or links came; wait for them too
 		}
-		g.mu.Lock()
-		o.real = append(g.errs.realLocked(), linked...)
-		o.noise = cmp.Or(g.errs.noise, o.noise)
-		g.mu.Unlock()
 		return o
 	}
+}
+
+// pass waits once for g and, depth first, for each group linked from it that
+// this pass has not seen yet, and collects their errors. changed reports that
+// some group got a task after it was seen done.
+func (g *Group) pass(ctx context.Context, st *waitState) (o outcome, changed bool) {
+	if chain, _ := ctx.Value(waitChainKey{}).(*waitChain); chain.has(g) {
+		err := fmt.Errorf("%w: group %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
+		return outcome{real: []error{err}}, false
+	}
+	seq, ok := g.waitIdle(ctx)
+	if !ok {
+		return outcome{gaveUp: true, real: g.realErrs()}, false
+	}
+	o.seq = seq
+	var linked []error
+	links := g.linkSnapshot()
+	if len(links) > 0 && st.seen == nil {
+		st.seen = map[*Group]bool{}
+	}
+	if st.seen != nil {
+		st.seen[g] = true
+	}
+	for i, l := range links {
+		if lg, ok := l.(*Group); ok {
+			if st.seen[lg] {
+				continue // a diamond: waited, and its errors taken, once
+			}
+			lo, ch := lg.pass(ctx, st)
+			linked = append(linked, lo.real...)
+			if lo.gaveUp {
+				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}, false
+			}
+			changed = changed || ch
+			o.noise = cmp.Or(o.noise, lo.noise)
+			o.linked = append(append(o.linked, groupSeq{lg, lo.seq}), lo.linked...)
+			continue
+		}
+		key := linkKey{g, i}
+		err, waited := st.foreign[key]
+		if !waited {
+			err = l.Wait(g.chainContext(ctx))
+			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}, false
+			}
+			if st.foreign == nil {
+				st.foreign = map[linkKey]error{}
+			}
+			st.foreign[key] = err
+		}
+		switch {
+		case err == nil:
+		case isEcho(err, g.Context()):
+			o.noise = cmp.Or(o.noise, err)
+		default:
+			linked = append(linked, err)
+		}
+	}
+	g.mu.Lock()
+	// The errors are those of the round seen done only if no task came
+	// since: the first such task starts a new round, clearing them, when
+	// another Wait has reported the old one meanwhile.
+	changed = changed || g.tasks.seq != seq
+	o.real = append(g.errs.realLocked(), linked...)
+	o.noise = cmp.Or(g.errs.noise, o.noise)
+	g.mu.Unlock()
+	return o, changed
+}
+
+// waitState is what one Wait keeps across its passes.
+type waitState struct {
+	seen    map[*Group]bool   // groups waited for in this pass; nil until a link
+	foreign map[linkKey]error // results of the Links that are not *Group
+}
+
+// A linkKey names the i-th link of a group.
+type linkKey struct {
+	g *Group
+	i int
 }
 
 // A waitChain lists the groups whose Wait is calling a Link that is not a
@@ -258,13 +311,23 @@ func (g *Group) endRound(seq uint64) {
 // version grows whenever g, or a *Group linked from it, gets a task or a
 // link.
 func (g *Group) version() uint64 {
+	return g.versionSeen(nil)
+}
+
+func (g *Group) versionSeen(seen map[*Group]bool) uint64 {
 	g.lock()
 	v := g.tasks.seq + uint64(len(g.links))
 	links := g.links[:len(g.links):len(g.links)]
 	g.mu.Unlock()
+	if len(links) > 0 && seen == nil {
+		seen = map[*Group]bool{}
+	}
+	if seen != nil {
+		seen[g] = true
+	}
 	for _, l := range links {
-		if lg, ok := l.(*Group); ok {
-			v += lg.version()
+		if lg, ok := l.(*Group); ok && !seen[lg] {
+			v += lg.versionSeen(seen)
 		}
 	}
 	return v
