@@ -14,7 +14,7 @@ import (
 func TestTaskTableModel(t *testing.T) {
 	ops := 500_000
 	if testing.Short() {
-		ops = 100_000
+		ops = 300_000
 	}
 	for _, seed := range []uint64{1, 2, 3} {
 		r := rand.New(rand.NewPCG(seed, seed*7919))
