@@ -46,8 +46,7 @@ const linkGrace = time.Second
 // fake time, so a stuck task fails the test at once, in real time, and the
 // durations in the message are exact. Create the group inside the bubble and
 // use it only there: for a group created outside, the durations are wrong,
-// and a Done called outside the bubble after a Wait inside it gave up is a
-// fatal error, because the Wait left a channel of the bubble in the group.
+// since its clock started outside the bubble.
 //
 // A Link other than a *Group is waited for in a goroutine of its own, so that
 // a Link whose Wait ignores its context (which breaks the Link contract)
