@@ -146,3 +146,48 @@ func TestServeHTTPServeFails(t *testing.T) {
 		t.Errorf("ServeHTTP = %v, want the Accept error with the address", err)
 	}
 }
+
+// A connection that has sent no request yet (a preconnect, a health probe)
+// is not a request in flight: the shutdown closes it at once instead of
+// letting http.Server.Shutdown wait up to 5s for it and miss the stage.
+func TestServeHTTPClosesSilentConnections(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newHTTPFixture(http.NotFoundHandler(), 2*time.Second)
+		silent, err := f.ln.Dial(context.Background(), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer silent.Close()
+		synctest.Wait() // accepted, in StateNew
+		f.g.Cancel(nil)
+		if err := <-f.served; err != nil {
+			t.Fatalf("ServeHTTP = %v; want nil: no request was in flight", err)
+		}
+		if _, err := silent.Read(make([]byte, 1)); err == nil {
+			t.Fatal("the silent connection is still open")
+		}
+		f.g.Wait(context.Background())
+	})
+}
+
+// If serving fails by itself (the listener closed by someone else), the
+// task still shuts the server down before returning, so that no kept-alive
+// connection is served after the task, and Run's Wait, are over.
+func TestServeHTTPServeFailsStopsServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newHTTPFixture(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "hi")
+		}), time.Second)
+		if got := <-f.get(); got != "200 OK hi" {
+			t.Fatalf("first request: %q", got)
+		}
+		f.ln.Close() // by someone else: Serve fails
+		if err := <-f.served; !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("ServeHTTP = %v, want the Serve error", err)
+		}
+		if got := <-f.get(); !strings.HasPrefix(got, "error: ") {
+			t.Fatalf("request after the task returned: %q, want an error", got)
+		}
+		f.g.Wait(context.Background())
+	})
+}

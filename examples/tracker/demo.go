@@ -114,7 +114,7 @@ func newLoad(n int, base string) *load {
 		base:     base,
 		client:   &http.Client{Transport: tr},
 		outcome:  make([]atomic.Int32, n),
-		sigAfter: int64(n / 3),
+		sigAfter: max(int64(n/3), 1), // at least one answer, or it would never signal
 	}
 	l.requests.SetLimit(demoConcurrency)
 	l.dispatch.Link(&l.requests)

@@ -59,7 +59,26 @@ func trackerBinary(t *testing.T) string {
 type proc struct {
 	cmd    *exec.Cmd
 	stdout *bufio.Reader
-	stderr strings.Builder
+	stderr lockedBuilder
+}
+
+// lockedBuilder is a strings.Builder that the process's stderr copier may
+// write while a failing test reads it.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startTracker(t *testing.T, args ...string) *proc {
@@ -322,7 +341,7 @@ func TestServeDeadlineNamesStuckEvent(t *testing.T) {
 // demo tracking them with bare goroutines might get lucky; with a latency
 // longer than the delay it would not.
 func TestDemo(t *testing.T) {
-	for _, args := range [][]string{nil, {"-latency", "400ms"}} {
+	for _, args := range [][]string{nil, {"-latency", "400ms"}, {"-requests", "1"}} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			p := startTracker(t, args...)
 			code, out := p.exit(t)
