@@ -19,7 +19,7 @@ var addWrapperRet uintptr
 func init() {
 	var g Group
 	id := callAdd(g.Add)
-	addWrapperRet = g.tasks.slot(id.idx).pc
+	addWrapperRet = lookup(id.seg, id.seq).pc
 }
 
 //go:noinline

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"time"
 )
@@ -32,13 +31,20 @@ const MaxErrors = 64
 
 // A PanicError is the error a task contributes to [Group.Wait] when it panics.
 type PanicError struct {
-	Value any    // the value passed to panic
+	Value any // the value passed to panic
+	// Task names the task that panicked: its Name option, or else its
+	// function.
+	Task  string
 	Stack []byte // the stack of the panicking goroutine, as by [runtime/debug.Stack]
 }
 
-// Error returns the panic value followed by the stack.
+// Error names the task and the panic value, followed by the stack.
 func (p *PanicError) Error() string {
-	return fmt.Sprintf("waitgroup: task panicked: %v\n\n%s", p.Value, p.Stack)
+	v := safeString(func() string { return fmt.Sprint(p.Value) })
+	if p.Task == "" {
+		return fmt.Sprintf("waitgroup: task panicked: %s\n\n%s", v, p.Stack)
+	}
+	return fmt.Sprintf("waitgroup: task %q panicked: %s\n\n%s", p.Task, v, p.Stack)
 }
 
 // Unwrap returns the panic value if it is an error, so that [errors.Is] and
@@ -108,6 +114,8 @@ type errorList struct {
 	noise   error   // the first error that only reported the group's cancellation
 }
 
+func (l *errorList) empty() bool { return len(l.errs) == 0 && l.omitted == 0 && l.noise == nil }
+
 // record adds err, a task's result, and reports whether it is a real error
 // rather than an echo of ctx's cancellation.
 func (l *errorList) record(err error, ctx context.Context) bool {
@@ -126,17 +134,56 @@ func (l *errorList) record(err error, ctx context.Context) bool {
 }
 
 // isEcho reports whether err only reports the cancellation of ctx: ctx is
-// done and err is context.Canceled (perhaps wrapped) or the cause itself.
-// A wrapped context.DeadlineExceeded is not an echo: it is how a task says
+// done and err is, or wraps, context.Canceled or the cause. A panic is never
+// an echo (panic(ctx.Err()) is still a panic), nor is a wrapped
+// context.DeadlineExceeded unless it is the cause: that is how a task says
 // that a deadline of its own passed.
-func isEcho(err error, ctx context.Context) bool {
+//
+// err is the user's: its Is and Unwrap methods may panic. Such an error is
+// taken as real, and the panic goes no further.
+func isEcho(err error, ctx context.Context) (echo bool) {
 	if _, ok := err.(*PanicError); ok {
-		return false // panic(ctx.Err()) is still a panic
+		return false
 	}
 	if ctx.Err() == nil {
 		return false
 	}
-	return errors.Is(err, context.Canceled) || sameError(err, context.Cause(ctx))
+	defer func() {
+		if recover() != nil {
+			echo = false
+		}
+	}()
+	return echoes(err, context.Cause(ctx), 0)
+}
+
+// echoes reports whether err is, or wraps, context.Canceled or cause. A
+// joined error echoes only if each of its parts does: errors.Join(real,
+// ctx.Err()) carries a real error.
+func echoes(err, cause error, depth int) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && depth < 16 {
+		parts := j.Unwrap()
+		for _, e := range parts {
+			if e != nil && !echoes(e, cause, depth+1) {
+				return false
+			}
+		}
+		return len(parts) > 0
+	}
+	if errors.Is(err, context.Canceled) || sameError(err, cause) {
+		return true
+	}
+	return cause != nil && reflect.TypeOf(cause).Comparable() && errors.Is(err, cause)
+}
+
+// safeString returns f(), or a note that it panicked: the Error and String
+// methods of a user's value must not crash a report.
+func safeString(f func() string) (s string) {
+	defer func() {
+		if v := recover(); v != nil {
+			s = fmt.Sprintf("(panic in Error or String: %v)", v)
+		}
+	}()
+	return f()
 }
 
 // sameError reports whether a and b are the same error value, without the
@@ -152,10 +199,10 @@ func sameError(a, b error) bool {
 	return a == b
 }
 
-// realLocked returns the round's real errors, followed by a note of how many
-// were left out, in a new slice.
-func (l *errorList) realLocked() []error {
-	errs := slices.Clone(l.errs)
+// appendReal appends the round's real errors to errs, followed by a note of
+// how many were left out.
+func (l *errorList) appendReal(errs []error) []error {
+	errs = append(errs, l.errs...)
 	if l.omitted > 0 {
 		errs = append(errs, fmt.Errorf("%w: %d more left out (a round keeps %d)", ErrTooManyErrors, l.omitted, MaxErrors))
 	}

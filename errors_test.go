@@ -290,7 +290,9 @@ func TestPanicBecomesError(t *testing.T) {
 			if !strings.Contains(string(pe.Stack), "waitgroup_test.panicky") {
 				t.Errorf("stack lacks the panicking function:\n%s", pe.Stack)
 			}
-			if !strings.HasPrefix(pe.Error(), "waitgroup: task panicked: ") {
+			// The message names the task (here by its function) before the value.
+			if !strings.HasPrefix(pe.Error(), `waitgroup: task "waitgroup_test.TestPanicBecomesError.func1.1 (errors_test.go:`) ||
+				pe.Task == "" || !strings.Contains(pe.Error(), pe.Task+`" panicked: `) {
 				t.Errorf("message %q", pe.Error())
 			}
 			if context.Cause(g.Context()) != err {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +17,7 @@ import (
 // goroutine, and [Group.Add] returns an [ID] for work whose end is signalled
 // by [Group.Done], possibly from another method or goroutine (a listener that
 // is closed in Close, a connection handed to another package). [Group.Wait]
-// waits for both, then for every linked group.
+// waits for both, and for every linked group.
 //
 // A zero Group is valid: it has no limit, does not cancel on error, and its
 // [Group.Context] derives from [context.Background]. A Group must not be
@@ -29,29 +30,65 @@ import (
 // In the terminology of [the Go memory model], the return of a task's
 // function, and a call to Done, synchronize before the return of any Wait
 // call that they unblock; a call to Add or Go synchronizes before the start
-// of the task and before the return of any Wait that covers it.
+// of the task and before the return of any Wait that covers it. The same
+// holds through links: the end of a task of a linked group synchronizes
+// before the return of a Wait of the group that links it.
 //
 // [the Go memory model]: https://go.dev/ref/mem
 type Group struct {
-	mu sync.Mutex // protects all fields below (Link also holds linkMu)
+	// state is the pending count and its flags (see count.go). It is read and
+	// changed atomically; crossings of zero hold mu.
+	state atomic.Uint64
+	ready atomic.Bool // the fields set by init are set
 
-	// Set once, by WithContext or on first use of a zero Group.
-	inited        bool
+	// gos lists the tasks started by Go, newest first (see golist.go).
+	gos golist
+
+	idMu sync.Mutex // protects ids
+	ids  idTable    // the pending IDs of Add, oldest first
+
+	mu sync.Mutex // protects the fields below; Link also holds linkMu
+
+	// Set once, by WithContext or on first use of a zero Group, before ready.
 	ctx           context.Context
 	cancel        context.CancelCauseFunc
-	epoch         time.Time // monotonic origin of task.since
+	epoch         time.Time // monotonic origin of the start times of tasks
 	name          string
 	cancelOnError bool
 
-	tasks   taskTable     // pending tasks; Wait's own part is done when tasks.used is 0
-	idle    chan struct{} // closed when pending drops to 0; nil if nobody waits
-	waiters int           // Waits blocked on idle; the last to give up drops it
+	idle    *idler        // what parked Waits wait on; nil if none
+	waiters int           // Waits parked on idle; the last to give up drops it
 	sem     chan struct{} // one token per running limited task; nil: no limit
+	limited atomic.Bool   // sem is not nil: Go must read it
 
-	errs     errorList         // task errors of the current round
-	reported bool              // a Wait has returned this round's result
-	links    []Link            // in the order added; only appended to
-	linked   map[Link]struct{} // the comparable links, to ignore a second Link
+	errs     errorList // task errors of the current round
+	prevErrs errorList // those of the round before, reported
+	round    uint64    // counts the rounds
+	notified bool      // the parents count g as busy
+
+	parents []*Group // the groups that link g; only appended to
+	links   []link   // what g links, in the order linked; only appended to
+	linked  map[Link]struct{}
+	order   uint64 // the next link's position in links or subs
+
+	// A Sub is held by its parent (in the parent's subs) only while it
+	// matters to the parent's Wait: while it is busy, has unreported errors,
+	// subs or links of its own. An idle Sub is then freed with its last user.
+	subOf      *Group                // the parent that made g with Sub, or nil
+	subOrder   uint64                // g's position among subOf's links
+	attached   bool                  // g is in subOf.subs
+	sticky     bool                  // g has links of its own: stay attached
+	reportedUp bool                  // a Wait of an ancestor reported g's round
+	deposited  bool                  // subOf.deposits holds g's errors
+	subs       map[*Group]uint64     // attached Subs and their positions
+	deposits   map[uint64]*errorList // the errors of Subs that left, by position
+}
+
+// A link is one entry of Group.links.
+type link struct {
+	l     Link   // as given
+	g     *Group // l as a *Group (or the *Group it embeds), or nil
+	order uint64
 }
 
 // New returns a Group whose context derives from [context.Background].
@@ -65,46 +102,58 @@ func New(opts ...Option) *Group {
 //
 // Unlike errgroup.WithContext, the context is not cancelled when Wait
 // returns: a long-lived group goes idle and busy many times over its life.
+// A group made for one request should be cancelled when it is done with
+// (defer g.Cancel(nil)), which releases its context.
 func WithContext(ctx context.Context, opts ...Option) *Group {
 	if ctx == nil {
 		panic("waitgroup: WithContext with nil context")
 	}
 	g := &Group{}
+	g.apply(opts)
+	g.mu.Lock()
+	g.initLocked(ctx)
+	g.mu.Unlock()
+	return g
+}
+
+func (g *Group) apply(opts []Option) {
 	for _, o := range opts {
 		if o == nil {
 			panic("waitgroup: nil Option")
 		}
 		o.applyGroup(g)
 	}
-	g.initLocked(ctx)
-	return g
 }
 
 // initLocked sets up the context and clock of g on first use.
 func (g *Group) initLocked(parent context.Context) {
-	if g.inited {
+	if g.ready.Load() {
 		return
 	}
-	g.inited = true
 	g.ctx, g.cancel = context.WithCancelCause(parent)
 	g.epoch = time.Now()
-	g.tasks.free = -1
+	g.ready.Store(true)
 }
 
-func (g *Group) lock() {
-	g.mu.Lock()
-	if !g.inited {
+// init makes a zero Group usable; after it the fields it sets may be read
+// without the lock.
+func (g *Group) init() {
+	if !g.ready.Load() {
+		g.mu.Lock()
 		g.initLocked(context.Background())
+		g.mu.Unlock()
 	}
 }
+
+// now returns the time since g's epoch, the start time of a new task.
+func (g *Group) now() time.Duration { return time.Since(g.epoch) }
 
 // Context returns the context passed to tasks started with Go and TryGo. It
 // is done once the parent context is done, [Group.Cancel] is called, or, with
 // [CancelOnError], a task fails; [context.Cause] says which. Once done it
 // stays done: start a new Group for new work that must run.
 func (g *Group) Context() context.Context {
-	g.lock()
-	defer g.mu.Unlock()
+	g.init()
 	return g.ctx
 }
 
@@ -112,102 +161,44 @@ func (g *Group) Context() context.Context {
 // telling the tasks to stop. It does not wait for them; call [Group.Wait].
 // Only the first cancellation's cause is kept.
 func (g *Group) Cancel(cause error) {
-	g.lock()
-	cancel := g.cancel
-	g.mu.Unlock()
-	cancel(cause)
-}
-
-// Add records one pending unit of work and returns its ID. [Group.Wait] does
-// not return nil until [Group.Done] has been called with the ID. Add never
-// blocks and is not subject to [Group.SetLimit].
-//
-//go:noinline
-func (g *Group) Add(opts ...TaskOption) ID {
-	var pc uintptr
-	name := taskName(opts)
-	if name == "" {
-		// The call site is what identifies an unnamed task in a stuck-task
-		// report. callerPC needs Add to have a frame of its own: noinline.
-		pc = callerPC()
-		if pc == addWrapperRet && pc != 0 {
-			// Called through the method value g.Add: skip its wrapper.
-			pc = callerCallerPC()
-		}
-	}
-	g.lock()
-	id := g.insertLocked(kindAdd, name, pc)
-	g.mu.Unlock()
-	return id
-}
-
-// insertLocked adds a task to the table and starts a new error round if the
-// last one was reported.
-func (g *Group) insertLocked(kind uint8, name string, pc uintptr) ID {
-	if g.reported {
-		g.reported = false
-		g.errs = errorList{}
-	}
-	idx, seq := g.tasks.insert(kind, name, pc, time.Since(g.epoch))
-	return ID{g: g, seq: seq, idx: idx}
-}
-
-// Done marks the work of id as finished. It returns an error matching
-// [ErrUnknownID], and changes nothing, if id is the zero ID, was issued by
-// another group, belongs to a task started with Go, or is already done.
-func (g *Group) Done(id ID) error {
-	if id.seq == 0 {
-		return fmt.Errorf("%w: the zero ID", ErrUnknownID)
-	}
-	if id.g != g {
-		return fmt.Errorf("%w: %v was issued by another group", ErrUnknownID, id)
-	}
-	g.lock()
-	t := g.tasks.lookup(id.idx, id.seq)
-	if t == nil || t.kind() != kindAdd {
-		g.mu.Unlock()
-		if t != nil {
-			return fmt.Errorf("%w: %v is a task started by Go; it ends when its function returns", ErrUnknownID, id)
-		}
-		return fmt.Errorf("%w: %v is already done", ErrUnknownID, id)
-	}
-	g.removeLocked(id.idx)
-	g.mu.Unlock()
-	return nil
-}
-
-// removeLocked ends the task in slot idx and wakes the waiters when it was the
-// last one.
-func (g *Group) removeLocked(idx uint32) {
-	g.tasks.remove(idx)
-	if g.tasks.used > 0 {
-		return
-	}
-	if g.idle != nil {
-		close(g.idle)
-		g.idle = nil
-	}
+	g.init()
+	g.cancel(cause)
 }
 
 // SetLimit limits the number of tasks started by Go and TryGo that run at
 // once to n; a negative n removes the limit. Tasks tracked with Add do not
-// count. As with errgroup, the limit must not be changed while such tasks
-// run: SetLimit panics if it is.
+// count. With a limit of 0, Go blocks until the limit is changed, which it
+// cannot be while Go waits, and TryGo returns false.
+//
+// The limit must not be changed while tasks started by Go are pending,
+// running or waiting for a slot: SetLimit panics if it is, as a task that
+// started without a slot would otherwise run beside the new limit.
 func (g *Group) SetLimit(n int) {
-	g.lock()
+	g.init()
+	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.sem) != 0 {
-		panic(fmt.Errorf("waitgroup: SetLimit(%d) while %d tasks started by Go are running", n, len(g.sem)))
+	if running := g.gos.pending(); running > 0 {
+		panic(fmt.Errorf("waitgroup: SetLimit(%d) while %d %s started by Go %s pending", n, running, plural(running, "task"), plural2(running)))
 	}
 	if n < 0 {
 		g.sem = nil
+		g.limited.Store(false)
 		return
 	}
 	g.sem = make(chan struct{}, n)
+	g.limited.Store(true)
+}
+
+func plural2(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 // Go runs f in a new goroutine, passing it [Group.Context]. If a limit is
-// set, Go first blocks until fewer than that many tasks started by Go run.
+// set, Go first blocks until fewer than that many tasks started by Go run;
+// meanwhile the task is already pending, so a Wait covers it.
 //
 // An error returned by f, or a panic in f (as a [*PanicError]), is reported
 // by Wait; with [CancelOnError] the first one also cancels Context. A call to
@@ -226,74 +217,95 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 	if f == nil {
 		panic("waitgroup: Go with a nil function")
 	}
-	name := taskName(opts)
-	g.lock()
-	sem := g.sem
+	g.init()
+	t := &goTask{g: g, f: f, pc: reflect.ValueOf(f).Pointer()}
+	if len(opts) > 0 {
+		t.name = taskName(opts)
+	}
+	var sem chan struct{}
+	if g.limited.Load() {
+		g.mu.Lock()
+		sem = g.sem
+		g.mu.Unlock()
+	}
 	wait := false
 	if sem != nil {
 		select {
 		case sem <- struct{}{}:
 		default:
 			if !block {
-				g.mu.Unlock()
 				return false
 			}
 			wait = true
 		}
 	}
+	t.sem = sem
+	t.start = g.now()
 	// The task is pending from here on, even while Go waits for a slot, so
 	// that a Wait in progress covers it and a WaitError lists it.
-	id := g.insertLocked(kindGo, name, reflect.ValueOf(f).Pointer())
-	g.mu.Unlock()
+	t.num = gen(g.begin())
+	if wait {
+		t.state.Store(taskWaiting)
+	}
+	g.gos.push(t)
 	if wait {
 		sem <- struct{}{}
+		t.state.Store(taskRunning)
 	}
-	go g.run(id.idx, sem, f)
+	go t.run()
 	return true
 }
 
 // run is the body of a task's goroutine.
-// It reads g.ctx without the lock: the field is set once, before the first
-// task starts, and never changes.
-func (g *Group) run(idx uint32, sem chan struct{}, f func(context.Context) error) {
+func (t *goTask) run() {
 	var err error
 	returned := false
 	defer func() {
 		if !returned {
-			// Panic policy: unlike errgroup, which repanics in Wait, a
-			// panic is recovered here and becomes the task's error, with the
-			// stack of this goroutine, so that one bad task cannot crash a
-			// service that is draining everything else. A Goexit (recover
-			// returns nil) just ends the task.
-			if v := recover(); v != nil {
-				err = &PanicError{Value: v, Stack: debug.Stack()}
+			// Panic policy: a panic is recovered here and becomes the
+			// task's error, with the stack of this goroutine, so that one
+			// bad task cannot crash a service that is draining everything
+			// else (errgroup lets it crash the process). recover returns nil
+			// only for a Goexit, which just ends the task: since Go 1.21 a
+			// panic(nil) is recovered as a *runtime.PanicNilError, and with
+			// GODEBUG=panicnil=1 the returned flag still tells it apart.
+			v := recover()
+			if v != nil || !goexiting() {
+				err = &PanicError{Value: v, Task: t.describe(), Stack: debug.Stack()}
 			}
 		}
-		g.finish(idx, sem, err)
+		t.g.finish(t, err)
 	}()
-	err = f(g.ctx)
+	err = t.f(t.g.ctx)
 	returned = true
 }
 
-// finish records the outcome of the task in slot idx.
+// finish records the outcome of task t.
 //
 // The order matters: the error is recorded, and with CancelOnError the
 // context cancelled, before the task's limit slot is freed (so that a Go
 // waiting for the slot cannot start a task with a context that should
 // already be cancelled) and before the task counts as done (so that a Wait it
 // unblocks sees the error and the cause).
-func (g *Group) finish(idx uint32, sem chan struct{}, err error) {
+func (g *Group) finish(t *goTask, err error) {
 	if err != nil {
-		g.mu.Lock()
-		if g.errs.record(err, g.ctx) && g.cancelOnError {
-			g.cancel(err) // cancelling never calls back into g
-		}
-		g.mu.Unlock()
+		g.fail(err)
 	}
-	if sem != nil {
-		<-sem
+	if t.sem != nil {
+		<-t.sem
 	}
+	t.f = nil // the task's closure may hold much; the record outlives it
+	g.gos.done(t)
+	g.end()
+}
+
+// fail records err, a task's result.
+func (g *Group) fail(err error) {
 	g.mu.Lock()
-	g.removeLocked(idx)
+	real := g.errs.record(err, g.ctx)
+	g.state.Or(errBit)
 	g.mu.Unlock()
+	if real && g.cancelOnError {
+		g.cancel(err)
+	}
 }

@@ -139,7 +139,8 @@ func TestWaitTimeoutNamesPendingTasks(t *testing.T) {
 			`in group "api", pending 6s`,
 			`blockingWorker`,
 			`in group "api", pending 4s`,
-			`"conn 10.0.0.1" in group "conns", pending 4s`,
+			`"conn 10.0.0.1" (Add at waitgroup_test/group_test.go:`,
+			`) in group "conns", pending 4s`,
 		} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("message lacks %q:\n%s", want, msg)
@@ -147,7 +148,7 @@ func TestWaitTimeoutNamesPendingTasks(t *testing.T) {
 		}
 		// The unnamed Add is described by its call site: this file, the line
 		// of the g.Add() above.
-		if !regexp.MustCompile(`\n\tAdd at group_test.go:\d+ in group "api", pending 4s`).MatchString(msg) {
+		if !regexp.MustCompile(`\n\tAdd at waitgroup_test/group_test.go:\d+ in group "api", pending 4s`).MatchString(msg) {
 			t.Errorf("message lacks the unnamed Add's call site:\n%s", msg)
 		}
 		if err := g.Done(unnamed); err != nil {
@@ -378,8 +379,8 @@ func TestPending(t *testing.T) {
 			if p[i].ID != w.id || p[i].Name != w.name || p[i].Group != w.group || !p[i].Since.Equal(w.since) {
 				t.Errorf("Pending[%d] = %+v, want %+v", i, p[i], w)
 			}
-			// Only an unnamed Add pays for recording its call site.
-			if hasSite := strings.HasPrefix(p[i].Where, "Add at group_test.go:"); hasSite != (w.name == "") {
+			// Named or not, an Add keeps its call site.
+			if !strings.HasPrefix(p[i].Where, "Add at waitgroup_test/group_test.go:") {
 				t.Errorf("Pending[%d].Where = %q", i, p[i].Where)
 			}
 		}
@@ -540,7 +541,7 @@ func TestUnnamedAddRecordsItsLine(t *testing.T) {
 	id := g.Add()
 	_, _, line, _ := runtime.Caller(0)
 	defer g.Done(id)
-	want := fmt.Sprintf("Add at group_test.go:%d", line-1)
+	want := fmt.Sprintf("Add at waitgroup_test/group_test.go:%d", line-1)
 	if got := g.Pending()[0].Where; got != want {
 		t.Fatalf("Where = %q, want %q", got, want)
 	}

@@ -146,7 +146,8 @@ func TestForeignLinks(t *testing.T) {
 			t.Fatalf("Pending = %v, want the foreign link's task", p)
 		}
 		err := g.Wait(expired())
-		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `"wrapped" in group "inner"`) {
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `"wrapped" (Add at waitgroup_test/link_test.go:`) ||
+			!strings.Contains(err.Error(), `) in group "inner"`) {
 			t.Fatalf("Wait = %v, want a give-up naming the wrapped task", err)
 		}
 		inner.Done(id)

@@ -180,7 +180,7 @@ func TestAddCallSiteShapes(t *testing.T) {
 			g := waitgroup.New()
 			f(g)
 			p := g.Pending()
-			if len(p) != 1 || !strings.HasPrefix(p[0].Where, "Add at regress2_test.go:") {
+			if len(p) != 1 || !strings.HasPrefix(p[0].Where, "Add at waitgroup_test/regress2_test.go:") {
 				t.Fatalf("Pending = %+v, want the call site in this file", p)
 			}
 			g.Done(p[0].ID)

@@ -5,272 +5,274 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
-	"sync"
 	"time"
 )
-
-// A Link is anything a Group can wait for after its own tasks: another
-// [*Group], or any type with a Wait method of this form. Wait must return
-// once ctx is done.
-type Link interface {
-	Wait(ctx context.Context) error
-}
-
-// linkMu serializes Link calls between Groups, so that two concurrent calls
-// cannot each miss the cycle the other one closes.
-var linkMu sync.Mutex
-
-// Link makes g's Wait also wait for other, after g's own tasks; links are
-// waited for one after the other, in the order they were added, with the
-// context passed to Wait. Errors of linked groups are reported with g's own.
-//
-// Link panics if other is nil, is a nil *Group, is g, or is a *Group from
-// which g can be reached through links: such a Wait could never return.
-// (A cycle through a Link that is not a *Group cannot be seen here; if that
-// Link passes on the context it is given, Wait finds it and reports an error
-// matching [ErrCycle].) Linking a value already linked (the same
-// *Group, or an equal Link) does nothing. Links are never removed, so link
-// the parts of a service, not each request: track requests as tasks.
-func (g *Group) Link(other Link) {
-	if other == nil {
-		panic("waitgroup: Link(nil)")
-	}
-	og, isGroup := other.(*Group)
-	if isGroup && og == nil {
-		panic("waitgroup: Link with a nil *Group")
-	}
-	if isGroup {
-		if og == g {
-			panic("waitgroup: Link of a group to itself")
-		}
-		linkMu.Lock()
-		defer linkMu.Unlock()
-		if og.reaches(g, map[*Group]bool{}) {
-			panic(fmt.Sprintf("waitgroup: Link would make a cycle: group %s already waits for group %s", og.label(), g.label()))
-		}
-	}
-	g.lock()
-	defer g.mu.Unlock()
-	// An uncomparable Link cannot be a map key, nor equal to another.
-	if isGroup || reflect.ValueOf(other).Comparable() {
-		if _, dup := g.linked[other]; dup {
-			return
-		}
-		if g.linked == nil {
-			g.linked = make(map[Link]struct{})
-		}
-		g.linked[other] = struct{}{}
-	}
-	g.links = append(g.links, other)
-}
-
-// reaches reports whether target is g or is linked from g, directly or not.
-// The caller holds linkMu, so the link graph cannot change meanwhile; seen
-// keeps a graph with shared subtrees linear to walk.
-func (g *Group) reaches(target *Group, seen map[*Group]bool) bool {
-	if g == target {
-		return true
-	}
-	seen[g] = true
-	for _, l := range g.linkSnapshot() {
-		if lg, ok := l.(*Group); ok && !seen[lg] && lg.reaches(target, seen) {
-			return true
-		}
-	}
-	return false
-}
-
-func (g *Group) linkSnapshot() []Link {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.links[:len(g.links):len(g.links)]
-}
-
-func (g *Group) label() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.name != "" {
-		return fmt.Sprintf("%q", g.name)
-	}
-	return fmt.Sprintf("%p", g)
-}
-
-// Sub returns a new group whose context derives from g's, linked to g so
-// that g's Wait also waits for it. Use it for work that must be drained as a
-// unit, such as the connections of a listener. Like any link it stays linked
-// for g's life.
-func (g *Group) Sub(opts ...Option) *Group {
-	s := WithContext(g.Context(), opts...)
-	g.Link(s)
-	return s
-}
 
 // Wait blocks until every task of g is done and every linked group is done,
 // and returns their errors, or gives up when ctx is done.
 //
 // Wait returns nil only when there was a moment at which all tasks, Add'ed
-// IDs and linked groups were done and no task had failed. Otherwise it
+// IDs and linked groups were done, and no task had failed. Otherwise it
 // returns the errors of the tasks, g's own first, in the order they ended,
 // then each linked group's, in the order of the links, joined with
 // [errors.Join] so that [errors.Is] and [errors.As] find each one; a single
 // error is returned as is. When a group's context was cancelled, the errors
-// of its tasks that only echo that cancellation ([context.Canceled] or the
-// cause itself) are left out if a real error exists. A group keeps at most
-// [MaxErrors] errors a round; a round ends when a Wait returns its errors and
-// new work is added.
+// of its tasks that only echo that cancellation ([context.Canceled], or the
+// cause, or an error that wraps either) are left out if a real error exists.
+// A group keeps at most [MaxErrors] errors a round; a round ends when a Wait
+// returns its errors and new work is added.
 //
 // If the work is done, its result is returned even when ctx is already done.
 // If ctx ends first, Wait returns a [*WaitError] that matches ctx.Err(),
-// names every pending task, and carries the errors found so far; the work
-// goes on, and later calls to Add, Go and Wait are still valid. Wait starts
-// no goroutine: when it returns, g does nothing in the background.
+// names the oldest pending tasks, and carries the errors found so far; the
+// work goes on, and later calls to Add, Go and Wait are still valid. Wait
+// starts no goroutine: when it returns, g does nothing in the background.
 //
 // Any number of goroutines may Wait at once. Work added while a Wait is in
-// progress, to g or to a *Group linked to it, is covered by that Wait, so a
-// Wait that also covers work added after another Wait returned reports the
-// new round. Each Wait that returns a round reports its errors, so waiting
-// for a Sub directly and then through its parent reports the Sub's errors
-// twice. Links that are not *Group are waited for in turn but cannot be
-// watched for new work.
+// progress, to g or to a group linked to it, is covered by that Wait if it
+// is added before the moment the whole tree is done. Each Wait that returns
+// a round reports its errors, so waiting for a Sub directly and then through
+// its parent reports the Sub's errors twice. Links that are not groups are
+// waited for once the groups are done, each once per Wait.
 func (g *Group) Wait(ctx context.Context) error {
 	if ctx == nil {
 		panic("waitgroup: Wait with nil context")
 	}
-	o := g.wait(ctx)
-	if o.gaveUp {
-		return g.gaveUp(ctx, o.real)
+	g.init()
+	if g.state.Load()&(countMask|errBit|linkBit) == 0 {
+		return nil // idle, no errors, nothing linked
 	}
-	// The round ends now that its result goes to a caller: in g, and in
-	// every linked group that got no new task since this Wait saw it done
-	// (one that did keeps its errors, to be reported again rather than lost).
-	g.endRound(o.seq)
-	for _, d := range o.linked {
-		d.g.endRound(d.seq)
-	}
-	if len(o.real) == 0 {
-		return o.noise
-	}
-	return join(o.real)
-}
-
-// An outcome is what the wait of one group found: a linked *Group hands it
-// to its parent whole, so that the parent needs neither to guess whether an
-// error means "gave up" nor to judge again which errors are echoes.
-type outcome struct {
-	gaveUp bool
-	real   []error    // real errors: own first, then the links', in link order
-	noise  error      // the first echo of a cancellation
-	seq    uint64     // g's task sequence when it was seen done
-	linked []groupSeq // the *Groups linked from g, each with the seq seen done
-}
-
-type groupSeq struct {
-	g   *Group
-	seq uint64
-}
-
-func (g *Group) wait(ctx context.Context) outcome {
-	// A Link that is not a *Group is waited for once per Wait: it has no
-	// version to check again, and calling it again on every pass would
-	// both drop the errors it returned (a Group behind it ends its round)
-	// and, if it is slow, keep the passes from ever ending under load.
-	var st waitState
-	for {
-		// Everything is done at once if, after each group was seen done
-		// in turn, the version of the tree is what it was before: versions
-		// only grow, so no group got new work after it was seen done.
-		v := g.version()
-		clear(st.seen)
-		o, changed := g.pass(ctx, &st)
-		if o.gaveUp {
-			return o
-		}
-		if changed || g.version() != v {
-			continue // new work or links came; wait for them too
-		}
-		return o
-	}
-}
-
-// pass waits once for g and, depth first, for each group linked from it that
-// this pass has not seen yet, and collects their errors. changed reports that
-// some group got a task after it was seen done.
-func (g *Group) pass(ctx context.Context, st *waitState) (o outcome, changed bool) {
 	if chain, _ := ctx.Value(waitChainKey{}).(*waitChain); chain.has(g) {
-		err := fmt.Errorf("%w: group %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
-		return outcome{real: []error{err}}, false
+		return fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
 	}
-	seq, ok := g.waitIdle(ctx)
-	if !ok {
-		return outcome{gaveUp: true, real: g.realErrs()}, false
-	}
-	o.seq = seq
-	var linked []error
-	links := g.linkSnapshot()
-	if len(links) > 0 && st.seen == nil {
-		st.seen = map[*Group]bool{}
-	}
-	if st.seen != nil {
-		st.seen[g] = true
-	}
-	for i, l := range links {
-		if lg, ok := l.(*Group); ok {
-			if st.seen[lg] {
-				continue // a diamond: waited, and its errors taken, once
-			}
-			lo, ch := lg.pass(ctx, st)
-			linked = append(linked, lo.real...)
-			if lo.gaveUp {
-				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}, false
-			}
-			changed = changed || ch
-			o.noise = cmp.Or(o.noise, lo.noise)
-			o.linked = append(append(o.linked, groupSeq{lg, lo.seq}), lo.linked...)
-			continue
+	// Wait for the groups, then once for each Link that is not a group,
+	// then for the groups again if those Waits let new work in.
+	var foreign map[linkKey]error
+	var round uint64
+	for {
+		var ok bool
+		if round, ok = g.waitIdle(ctx); !ok {
+			return g.gaveUp(ctx)
 		}
-		key := linkKey{g, i}
-		err, waited := st.foreign[key]
-		if !waited {
-			err = l.Wait(g.chainContext(ctx))
-			if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-				return outcome{gaveUp: true, real: append(g.realErrs(), linked...)}, false
-			}
-			if st.foreign == nil {
-				st.foreign = map[linkKey]error{}
-			}
-			st.foreign[key] = err
+		if foreign != nil || g.state.Load()&linkBit == 0 {
+			break
 		}
-		switch {
-		case err == nil:
-		case isEcho(err, g.Context()):
-			o.noise = cmp.Or(o.noise, err)
-		default:
-			linked = append(linked, err)
+		foreign = map[linkKey]error{}
+		if !g.waitForeign(ctx, foreign) {
+			return g.gaveUp(ctx)
 		}
+		if count(g.state.Load()) == 0 {
+			break
+		}
+	}
+	c := g.collect(ctx, foreign, round)
+	// The round ends now that its result goes to a caller, in each group
+	// that got no new task since this Wait saw it.
+	for _, v := range c.seen {
+		v.g.endRound(v.s, v.g != g)
+	}
+	if len(c.real) == 0 {
+		return c.noise
+	}
+	return join(c.real)
+}
+
+// An idler is what the Waits parked on a group wait on.
+type idler struct {
+	ch      chan struct{} // closed when the group's count crosses zero
+	waiters int           // Waits still parked on ch; the last to give up drops it
+	round   uint64        // the group's round when ch was closed
+}
+
+// waitIdle blocks until g's count is zero, which means that g and every
+// group linked to it are done, and returns g's error round at that moment,
+// or ok false if ctx ended first.
+func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
+	g.mu.Lock()
+	for {
+		s := g.state.Load()
+		if count(s) == 0 {
+			round = g.round
+			g.mu.Unlock()
+			return round, true
+		}
+		// The waitBit makes the crossing to zero take g.mu, so that it
+		// wakes exactly the Waits parked before it.
+		if s&waitBit != 0 || g.state.CompareAndSwap(s, s|waitBit) {
+			break
+		}
+	}
+	if g.idle == nil {
+		g.idle = &idler{ch: make(chan struct{})}
+	}
+	w := g.idle
+	w.waiters++
+	g.mu.Unlock()
+	select {
+	case <-w.ch:
+		return w.round, true
+	case <-ctx.Done():
 	}
 	g.mu.Lock()
-	// The errors are those of the round seen done only if no task came
-	// since: the first such task starts a new round, clearing them, when
-	// another Wait has reported the old one meanwhile.
-	changed = changed || g.tasks.seq != seq
-	o.real = append(g.errs.realLocked(), linked...)
-	o.noise = cmp.Or(g.errs.noise, o.noise)
-	g.mu.Unlock()
-	return o, changed
+	defer g.mu.Unlock()
+	select {
+	case <-w.ch:
+		return w.round, true // done at the same time: the result wins
+	default:
+	}
+	w.waiters--
+	if w.waiters == 0 && g.idle == w {
+		// Nobody waits any more: drop the channel, so that a group keeps
+		// no state of a Wait that gave up (and a channel made in a
+		// synctest bubble does not outlive the bubble's Waits).
+		g.idle = nil
+		g.state.And(^uint64(waitBit))
+	}
+	return 0, false
 }
 
-// waitState is what one Wait keeps across its passes.
-type waitState struct {
-	seen    map[*Group]bool   // groups waited for in this pass; nil until a link
-	foreign map[linkKey]error // results of the Links that are not *Group
+// wake closes the channel of the parked Waits; the caller holds g.mu and
+// has seen g's count at zero.
+func (g *Group) wakeLocked() {
+	g.idle.round = g.round
+	close(g.idle.ch)
+	g.idle = nil
+	g.state.And(^uint64(waitBit))
 }
 
-// A linkKey names the i-th link of a group.
+// collected is what a walk of a tree of groups found.
+type collected struct {
+	real  []error // real errors: each group's own, then its links', in order
+	noise error   // the first echo of a cancellation
+	seen  []seenGroup
+}
+
+// A linkKey names a link by the group that made it and its position.
 type linkKey struct {
+	g     *Group
+	order uint64
+}
+
+type seenGroup struct {
 	g *Group
-	i int
+	s uint64 // its state when its errors were read
+}
+
+// A step of a walk: a group, or a Link that is not one, with its parent.
+type step struct {
+	g      *Group
+	l      Link
+	parent *Group
+	order  uint64
+	dep    *errorList // the reported errors a freed Sub left with its parent
+}
+
+// waitForeign waits, in link order, for each Link that is not a group in
+// the tree of g, and stores what each returned in results. It reports false
+// if ctx ended first.
+func (g *Group) waitForeign(ctx context.Context, results map[linkKey]error) bool {
+	ok := true
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	g.eachGroup(func(x *Group, st step, _ *walk) walkAction {
+		if x != nil {
+			if x != g && chain.has(x) {
+				return walkSkip // collect reports the cycle
+			}
+			return walkOn
+		}
+		err := st.l.Wait(st.parent.chainContext(ctx))
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			ok = false
+			return walkStop
+		}
+		results[linkKey{st.parent, st.order}] = err
+		return walkOn
+	})
+	return ok
+}
+
+// collect walks g and the groups linked to it, depth first in link order,
+// each once, and takes their errors, with those that foreign gives for the
+// Links that are not groups. round is g's error round when the tree was
+// seen done: if another Wait reported it and new work started the next
+// meanwhile, that round's errors are still the ones to report. It holds one
+// group's lock at a time, and no recursion limits the depth.
+func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round uint64) collected {
+	var c collected
+	var seen map[*Group]bool
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	stack := []step{{g: g}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if st.dep != nil {
+			c.real = st.dep.appendReal(c.real)
+			c.noise = cmp.Or(c.noise, st.dep.noise)
+			continue
+		}
+		if st.g == nil {
+			switch err := foreign[linkKey{st.parent, st.order}]; {
+			case err == nil:
+			case isEcho(err, st.parent.ctx):
+				c.noise = cmp.Or(c.noise, err)
+			default:
+				c.real = append(c.real, err)
+			}
+			continue
+		}
+		x := st.g
+		if seen[x] {
+			continue // a diamond: its errors are taken once
+		}
+		if x != g && chain.has(x) {
+			c.real = append(c.real, fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, x.label()))
+			continue
+		}
+		x.mu.Lock()
+		s := x.state.Load()
+		c.seen = append(c.seen, seenGroup{x, s})
+		errs := &x.errs
+		if x == g && x.round != round {
+			errs = &x.prevErrs
+		}
+		c.real = errs.appendReal(c.real)
+		c.noise = cmp.Or(c.noise, errs.noise)
+		n := len(stack)
+		stack = x.appendLinksLocked(stack)
+		x.mu.Unlock()
+		if len(stack) > n && seen == nil {
+			seen = map[*Group]bool{}
+		}
+		if seen != nil {
+			seen[x] = true
+		}
+		slices.Reverse(stack[n:]) // the first link is taken first
+	}
+	return c
+}
+
+// appendLinksLocked appends what g links, its links and its attached Subs,
+// in the order they were made.
+func (g *Group) appendLinksLocked(stack []step) []step {
+	if len(g.subs) == 0 && len(g.deposits) == 0 {
+		for _, l := range g.links {
+			stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
+		}
+		return stack
+	}
+	n := len(stack)
+	for _, l := range g.links {
+		stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
+	}
+	for s, order := range g.subs {
+		stack = append(stack, step{g: s, l: s, parent: g, order: order})
+	}
+	for order, dep := range g.deposits {
+		stack = append(stack, step{parent: g, order: order, dep: dep})
+	}
+	slices.SortFunc(stack[n:], func(a, b step) int { return cmp.Compare(a.order, b.order) })
+	return stack
 }
 
 // A waitChain lists the groups whose Wait is calling a Link that is not a
@@ -298,141 +300,26 @@ func (g *Group) chainContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, waitChainKey{}, &waitChain{g, chain})
 }
 
-// endRound marks g's round as reported, unless g got a task since seq:
-// that task's errors belong to the round and are yet to be reported.
-func (g *Group) endRound(seq uint64) {
-	g.mu.Lock()
-	if g.tasks.seq == seq {
-		g.reported = true
-	}
-	g.mu.Unlock()
-}
-
-// version grows whenever g, or a *Group linked from it, gets a task or a
-// link.
-func (g *Group) version() uint64 {
-	return g.versionSeen(nil)
-}
-
-func (g *Group) versionSeen(seen map[*Group]bool) uint64 {
-	g.lock()
-	v := g.tasks.seq + uint64(len(g.links))
-	links := g.links[:len(g.links):len(g.links)]
-	g.mu.Unlock()
-	if len(links) > 0 && seen == nil {
-		seen = map[*Group]bool{}
-	}
-	if seen != nil {
-		seen[g] = true
-	}
-	for _, l := range links {
-		if lg, ok := l.(*Group); ok && !seen[lg] {
-			v += lg.versionSeen(seen)
-		}
-	}
-	return v
-}
-
-// realErrs returns the real errors of g's current round.
-func (g *Group) realErrs() []error {
+func (g *Group) currentRound() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.errs.realLocked()
+	return g.round
 }
 
-// waitIdle blocks until g has no pending task and returns the task sequence
-// seen then, or ok false if ctx ended first.
-func (g *Group) waitIdle(ctx context.Context) (seq uint64, ok bool) {
-	g.lock()
-	defer g.mu.Unlock()
-	for g.tasks.used > 0 {
-		if g.idle == nil {
-			g.idle = make(chan struct{})
-		}
-		idle := g.idle
-		g.waiters++
-		g.mu.Unlock()
-		select {
-		case <-idle:
-		case <-ctx.Done():
-		}
-		g.mu.Lock()
-		g.waiters--
-		if g.tasks.used > 0 && ctx.Err() != nil {
-			if g.waiters == 0 && g.idle == idle {
-				// Nobody waits any more: drop the channel, so that a group
-				// keeps no state of a Wait that gave up (and a channel made
-				// in a synctest bubble does not outlive the bubble's Waits).
-				g.idle = nil
-			}
-			return 0, false
-		}
-	}
-	return g.tasks.seq, true
-}
-
-// gaveUp builds the error of a Wait whose ctx ended before the work, with
-// the real errors found so far.
-func (g *Group) gaveUp(ctx context.Context, errs []error) error {
-	pending := g.Pending()
-	slices.SortStableFunc(pending, func(a, b TaskInfo) int { return a.Since.Compare(b.Since) })
+// gaveUp builds the error of a Wait whose ctx ended before the work. It
+// describes only the tasks it lists, so its cost does not grow with the
+// number pending, and holds each lock for one group's share at most.
+func (g *Group) gaveUp(ctx context.Context) error {
+	pending, total := g.OldestPending(MaxListed)
 	we := &WaitError{
 		Err:     ctx.Err(),
 		Cause:   context.Cause(ctx),
-		Total:   len(pending),
+		Total:   total,
 		At:      time.Now(),
-		Pending: slices.Clip(pending[:min(len(pending), MaxListed)]),
+		Pending: pending,
 	}
-	if len(errs) > 0 {
-		we.Errs = join(errs)
+	if c := g.collect(ctx, nil, g.currentRound()); len(c.real) > 0 {
+		we.Errs = join(c.real)
 	}
 	return we
-}
-
-// Pending returns a snapshot of the tasks of g, and of the groups linked to
-// it, that are not done: g's own first, each group's in the order they were
-// added, each group once however often it is linked. Links that are not
-// *Group are included if they have a method Pending() []TaskInfo; such a
-// method must not lead back to g, as there is no context to notice it.
-func (g *Group) Pending() []TaskInfo {
-	return g.collectPending(nil, map[*Group]bool{})
-}
-
-func (g *Group) collectPending(out []TaskInfo, seen map[*Group]bool) []TaskInfo {
-	seen[g] = true
-	g.lock()
-	out = g.pendingLocked(out)
-	links := g.links[:len(g.links):len(g.links)]
-	g.mu.Unlock()
-	for _, l := range links {
-		switch l := l.(type) {
-		case *Group:
-			if !seen[l] {
-				out = l.collectPending(out, seen)
-			}
-		case interface{ Pending() []TaskInfo }:
-			out = append(out, l.Pending()...)
-		}
-	}
-	return out
-}
-
-func (g *Group) pendingLocked(out []TaskInfo) []TaskInfo {
-	start := len(out)
-	g.tasks.all(func(idx uint32, t *task) {
-		info := TaskInfo{
-			ID:    ID{g: g, seq: t.seq, idx: idx},
-			Name:  t.name,
-			Group: g.name,
-			Since: g.epoch.Add(t.since),
-		}
-		if t.kind() == kindGo {
-			info.Where = describeFunc(t.pc)
-		} else if t.pc != 0 {
-			info.Where = describeCaller(t.pc)
-		}
-		out = append(out, info)
-	})
-	slices.SortFunc(out[start:], func(a, b TaskInfo) int { return cmp.Compare(a.ID.seq, b.ID.seq) })
-	return out
 }

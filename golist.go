@@ -1,0 +1,138 @@
+package waitgroup
+
+import (
+	"bytes"
+	"context"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A goTask is the record of one task started by Go: the goroutine runs it,
+// and the group's list holds it so that Pending and a WaitError can name it.
+type goTask struct {
+	g     *Group
+	f     func(context.Context) error // nil once done
+	name  string
+	pc    uintptr       // entry of f, turned into text only when asked
+	start time.Duration // since g.epoch
+	num   uint64        // the task's number in g, for its ID
+	sem   chan struct{} // the limit slot to give back, or nil
+	state atomic.Uint32 // taskRunning, taskWaiting or taskDone
+
+	// next is the next older record. It is written before the record is
+	// published, and after that only under golist.mu.
+	next *goTask
+}
+
+const (
+	taskRunning uint32 = iota
+	taskWaiting        // for a limit slot
+	taskDone
+)
+
+// describe names t for a PanicError: its name, else its function.
+func (t *goTask) describe() string {
+	if t.name != "" {
+		return t.name
+	}
+	return describeFunc(t.pc)
+}
+
+// golist holds the records of a group's tasks started by Go. Go pushes
+// onto it with a compare-and-swap and a task's end only marks its record,
+// so neither takes a lock; done records are unlinked in batches by whoever
+// finds enough of them, which keeps the list within about twice the number
+// of pending tasks plus a constant.
+type golist struct {
+	head atomic.Pointer[goTask]
+	dead atomic.Int64 // done records still linked, about
+	// pruneAt is the number of dead records at which a prune pays: as many
+	// as were live after the last one, so that its cost is amortized.
+	pruneAt atomic.Int64
+
+	mu sync.Mutex // serializes walks of the list and the writes of next
+}
+
+const minPrune = 64
+
+func (l *golist) push(t *goTask) {
+	for {
+		old := l.head.Load()
+		t.next = old
+		if l.head.CompareAndSwap(old, t) {
+			return
+		}
+	}
+}
+
+// done marks t as done and prunes the list if enough records are.
+func (l *golist) done(t *goTask) {
+	t.state.Store(taskDone)
+	if n := l.dead.Add(1); n >= max(l.pruneAt.Load(), minPrune) && l.mu.TryLock() {
+		l.pruneLocked()
+		l.mu.Unlock()
+	}
+}
+
+// pruneLocked unlinks the done records. Only the head is shared with push:
+// the records after it are changed here alone.
+func (l *golist) pruneLocked() {
+	h := l.head.Load()
+	if h == nil {
+		return
+	}
+	removed, live := int64(0), int64(0)
+	prev := h
+	for n := h.next; n != nil; n = n.next {
+		if n.state.Load() == taskDone {
+			prev.next = n.next
+			removed++
+			continue
+		}
+		prev = n
+		live++
+	}
+	if h.state.Load() == taskDone {
+		if l.head.CompareAndSwap(h, h.next) {
+			removed++
+		}
+	} else {
+		live++
+	}
+	l.dead.Add(-removed)
+	l.pruneAt.Store(live)
+}
+
+// pending returns how many tasks started by Go are not done.
+func (l *golist) pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for t := l.head.Load(); t != nil; t = t.next {
+		if t.state.Load() != taskDone {
+			n++
+		}
+	}
+	return n
+}
+
+// walk calls f with each task not done, newest first.
+func (l *golist) walk(f func(t *goTask)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for t := l.head.Load(); t != nil; t = t.next {
+		if t.state.Load() != taskDone {
+			f(t)
+		}
+	}
+}
+
+// goexiting reports whether the calling deferred function runs because of
+// runtime.Goexit rather than a panic whose value was nil (GODEBUG=panicnil=1
+// makes recover return nil for panic(nil) too). Only the stack tells them
+// apart; this is called on that rare path alone.
+func goexiting() bool {
+	return bytes.Contains(debug.Stack(), []byte("runtime.Goexit("))
+}

@@ -1,0 +1,211 @@
+package waitgroup
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// A Link is anything a Group can wait for after its own tasks: another
+// [*Group], or any type with a Wait method of this form. Wait must return
+// once ctx is done.
+type Link interface {
+	Wait(ctx context.Context) error
+}
+
+// linkMu serializes Link calls between Groups, so that two concurrent calls
+// cannot each miss the cycle the other one closes. Sub cannot close a cycle
+// and does not take it.
+var linkMu sync.Mutex
+
+// embedsGroup is implemented, through the promoted method, by any type that
+// embeds *Group: such a value is linked as its group, so that cycles through
+// it are seen at Link rather than recursing at Wait.
+type embedsGroup interface {
+	waitgroupGroup() *Group
+}
+
+func (g *Group) waitgroupGroup() *Group { return g }
+
+// Link makes g's Wait also wait for other; errors of linked groups are
+// reported after g's own, in the order of the links. A *Group, or a value
+// that embeds one (which is then linked as that group, its own Wait method
+// unused), counts as busy in g while it has pending work, so Wait waits for
+// the whole tree at once. Other Links are waited for one after the other,
+// once the groups are done, with the context passed to Wait.
+//
+// Link panics if other is nil, is a nil *Group, is g, or is a group from
+// which g can be reached through links: such a Wait could never return.
+// (A cycle through a Link that is not a group cannot be seen here; if that
+// Link passes on the context it is given, Wait finds it and reports an error
+// matching [ErrCycle].) Linking a value already linked (the same group, or
+// an equal Link) does nothing. Links made with Link are never removed, so
+// link the parts of a service, not each request: track requests as tasks,
+// or give them Subs.
+func (g *Group) Link(other Link) {
+	if other == nil {
+		panic("waitgroup: Link(nil)")
+	}
+	var og *Group
+	if e, ok := other.(embedsGroup); ok {
+		if v := reflect.ValueOf(other); v.Kind() == reflect.Pointer && v.IsNil() {
+			panic("waitgroup: Link with a nil *Group")
+		}
+		og = e.waitgroupGroup()
+		if og == nil {
+			panic(fmt.Sprintf("waitgroup: Link with a %T that embeds a nil *Group", other))
+		}
+		other = og
+	}
+	g.init()
+	if og == nil {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if reflect.ValueOf(other).Comparable() {
+			if _, dup := g.linked[other]; dup {
+				return
+			}
+			g.markLinkedLocked(other)
+		}
+		g.addLinkLocked(link{l: other})
+		return
+	}
+	if og == g {
+		panic("waitgroup: Link of a group to itself")
+	}
+	og.init()
+	linkMu.Lock()
+	defer linkMu.Unlock()
+	if g.hasAncestor(og) {
+		panic(fmt.Sprintf("waitgroup: Link would make a cycle: %s already waits for %s", og.label(), g.label()))
+	}
+	g.mu.Lock()
+	if _, dup := g.linked[og]; dup {
+		g.mu.Unlock()
+		return
+	}
+	g.markLinkedLocked(og)
+	g.addLinkLocked(link{l: og, g: og})
+	g.mu.Unlock()
+
+	og.mu.Lock()
+	og.parents = append(og.parents, g)
+	og.state.Or(slowBit)
+	var work []*Group
+	if og.notified && count(g.state.Add(countUnit)) == 1 {
+		work = append(work, g)
+	}
+	og.mu.Unlock()
+	settleAll(work)
+}
+
+func (g *Group) markLinkedLocked(l Link) {
+	if g.linked == nil {
+		g.linked = make(map[Link]struct{})
+	}
+	g.linked[l] = struct{}{}
+}
+
+// addLinkLocked appends l to g's links; g then stays attached to its
+// parent, whose Wait must reach l.
+func (g *Group) addLinkLocked(l link) {
+	l.order = g.order
+	g.order++
+	g.links = append(g.links, l)
+	g.state.Or(linkBit)
+	if !g.sticky {
+		g.sticky = true
+		g.attachLocked(count(g.state.Load()) > 0)
+	}
+}
+
+// hasAncestor reports whether a is g or is linked, directly or not, to g.
+// The caller holds linkMu, so no Link changes the graph meanwhile, and a
+// concurrent Sub only adds groups that link nothing.
+func (g *Group) hasAncestor(a *Group) bool {
+	seen := map[*Group]bool{g: true}
+	stack := []*Group{g}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x == a {
+			return true
+		}
+		x.mu.Lock()
+		for _, p := range x.parents {
+			if !seen[p] {
+				seen[p] = true
+				stack = append(stack, p)
+			}
+		}
+		x.mu.Unlock()
+	}
+	return false
+}
+
+// Sub returns a new group whose context derives from g's, linked to g so
+// that g's Wait also waits for it. Use it for work that must be drained as a
+// unit, such as the connections of a listener, or for each unit of such
+// work: unlike a Link, a Sub is not held by g once it is idle and its errors
+// were reported, so a Sub per connection or per job costs nothing once
+// finished and dropped.
+func (g *Group) Sub(opts ...Option) *Group {
+	g.init()
+	s := &Group{}
+	s.apply(opts)
+	s.initLocked(g.ctx) // s is not shared yet: no lock needed
+	s.parents = []*Group{g}
+	s.subOf = g
+	s.state.Store(slowBit)
+	g.mu.Lock()
+	s.subOrder = g.order
+	g.order++
+	g.state.Or(linkBit)
+	g.mu.Unlock()
+	return s
+}
+
+// attachLocked puts g in, or takes it out of, its parent's subs, as what
+// the parent's Wait must reach requires. busy is whether g has pending
+// work; the caller holds g.mu (and may hold g's children's).
+func (g *Group) attachLocked(busy bool) {
+	p := g.subOf
+	if p == nil {
+		return
+	}
+	hasErrs := g.state.Load()&errBit != 0
+	want := busy || g.sticky || len(g.subs) > 0 || len(g.deposits) > 0 ||
+		(hasErrs && !g.reportedUp)
+	if want == g.attached {
+		return
+	}
+	g.attached = want
+	p.mu.Lock()
+	if want {
+		if p.subs == nil {
+			p.subs = make(map[*Group]uint64)
+		}
+		p.subs[g] = g.subOrder
+		if g.deposited {
+			// g is walked again: its errors are its own to report.
+			delete(p.deposits, g.subOrder)
+			g.deposited = false
+		}
+	} else {
+		delete(p.subs, g)
+		if hasErrs {
+			// The errors were reported through p, and p reports them
+			// again until g starts a new round, as when g was attached;
+			// p keeps them, not g.
+			if p.deposits == nil {
+				p.deposits = make(map[uint64]*errorList)
+			}
+			errs := g.errs
+			p.deposits[g.subOrder] = &errs
+			g.deposited = true
+		}
+	}
+	p.attachLocked(count(p.state.Load()) > 0)
+	p.mu.Unlock()
+}
