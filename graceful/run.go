@@ -55,7 +55,9 @@ var ErrInterrupted = errors.New("graceful: second signal")
 //     is done: Run marks the [Readiness] as draining, waits the
 //     [DrainDelay], cancels the group's context with a cause matching
 //     [ErrShutdown], and waits for every task. It returns nil if they all
-//     end in time with no error other than that cancellation.
+//     end in time with no error other than echoes of that cancellation:
+//     context.Canceled, that cause or ErrShutdown, perhaps wrapped, and
+//     never a panic, as waitgrouptest.IsEcho says.
 //
 // The shutdown deadline ([ShutdownTimeout], [DefaultShutdownTimeout] by
 // default) runs from the start of the shutdown. If it passes, or if a second
@@ -105,7 +107,8 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 
 	if err := start(g); err != nil {
 		err = fmt.Errorf("graceful: start: %w", err)
-		g.Cancel(fmt.Errorf("%w: %w", ErrShutdown, err))
+		r.cause = fmt.Errorf("%w: %w", ErrShutdown, err)
+		g.Cancel(r.cause)
 		return errors.Join(err, r.shutdown(g, "start failed", nil, false))
 	}
 
@@ -149,6 +152,7 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 
 type runner struct {
 	config
+	cause error // the cause Run cancelled the group with, once it has
 }
 
 // shutdown runs the stages that follow the decision to stop: mark
@@ -187,6 +191,7 @@ func (r *runner) shutdown(g *waitgroup.Group, reason string, cause error, delay 
 			delayed = nil
 			if cause != nil {
 				r.log(slog.LevelInfo, "graceful: cancelling tasks", "pending", len(g.Pending()))
+				r.cause = cause
 				g.Cancel(cause)
 			}
 			cancelled = true
@@ -234,33 +239,12 @@ func (r *runner) result(err error, reason string, begin time.Time) error {
 		r.log(slog.LevelError, "graceful: shutdown deadline passed", "took", took, "pending", we.Total, "err", err)
 		return fmt.Errorf("graceful: shutdown (%s) did not finish within %v: %w", reason, r.timeout, err)
 	}
-	if onlyShutdown(err) {
+	if err == nil || isEcho(err, r.cause, ErrShutdown) {
 		r.log(slog.LevelInfo, "graceful: shutdown complete", "took", took)
 		return nil
 	}
 	r.log(slog.LevelError, "graceful: shutdown complete with errors", "took", took, "err", err)
 	return err
-}
-
-// onlyShutdown reports whether err is nil or only says that tasks stopped
-// because they were told to: each error it joins is [context.Canceled] or
-// wraps the shutdown cause. The group itself already drops such echoes when
-// a real error exists, but keeps one when there is none, so that a
-// cancelled group does not look successful; for Run, a cancellation it asked
-// for is success.
-func onlyShutdown(err error) bool {
-	if err == nil {
-		return true
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if !onlyShutdown(e) {
-				return false
-			}
-		}
-		return true
-	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, ErrShutdown)
 }
 
 func (r *runner) log(level slog.Level, msg string, args ...any) {

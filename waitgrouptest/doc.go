@@ -45,6 +45,35 @@
 // the groups given with [Groups] and no goroutine that it started, found by
 // a profiler label that every goroutine the service starts inherits.
 //
+// # Cancellation is success
+//
+// The helpers, and graceful.Run, follow one rule: an error that only echoes
+// a cancellation the caller asked for is success. A task or service that
+// was told to stop may say so, with return ctx.Err() or a wrapped
+// context.Canceled; a panic, a real error, or a real error joined with an
+// echo fails. [IsEcho] states the rule and says, for each helper, which
+// cancellation counts as asked for: [Wait] accepts context.Canceled once
+// the group's context is done (after Group.Cancel, or the parent context's
+// end), [Run] once Stop has cancelled run's context.
+//
+// # Inside a synctest bubble
+//
+// Create the groups, and add their tasks, inside the bubble. A group made
+// outside works, but a task added outside started on the real clock, years
+// after the bubble's fake one began, so its pending time is nonsense; the
+// helpers say so when they list such a task.
+//
+// Do not listen on the network inside a bubble: a goroutine blocked in a
+// real listener's Accept, or reading one of its connections, waits on the
+// network, which the bubble does not count as durably blocked, so its fake
+// clock stops and time.Sleep and synctest.Wait never return; the test hangs
+// until go test's -timeout. Serve on a [Listener] instead, an in-memory
+// net.Listener whose connections are made by [net.Pipe], and dial it with
+// [Listener.Dial], or for HTTP with an http.Transport whose DialContext is
+// [Listener.DialContext]; for a single connection, net.Pipe alone will do.
+//
+// # Test frameworks
+//
 // The helpers take a [TB], the four methods of [testing.TB] they use, so
 // that any test framework can call them. They fail with Fatalf when the test
 // cannot go on ([Wait]; [Start] when the service does not start) and with

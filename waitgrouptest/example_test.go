@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -64,7 +66,7 @@ func ExampleNoStragglers() {
 	_ = g.Done(conn)
 
 	t.end()
-	// Output: FAIL: waitgrouptest: 1 task still pending when the test ended (NoStragglers at example_test.go:60):
+	// Output: FAIL: waitgrouptest: 1 task still pending when the test ended (NoStragglers at example_test.go:62):
 }
 
 // worker is a service with the usual Start and Close methods.
@@ -135,4 +137,69 @@ func ExampleRun() {
 	fmt.Println(<-ticks, <-ticks, <-ticks)
 	s.Stop()
 	// Output: 0 1 2
+}
+
+// ExampleWait_cancelled waits for tasks that the test cancelled and that end
+// with the usual return ctx.Err(): an echo of a cancellation the test asked
+// for, so Wait succeeds.
+func ExampleWait_cancelled() {
+	t := &printTB{}
+	g := waitgroup.New()
+	for range 3 {
+		g.Go(func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+	}
+	g.Cancel(nil)
+	waitgrouptest.Wait(t, g, 5*time.Second)
+	fmt.Println("stopped")
+	// Output: stopped
+}
+
+func ExampleIsEcho() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fmt.Println(waitgrouptest.IsEcho(fmt.Errorf("read: %w", ctx.Err())))
+	fmt.Println(waitgrouptest.IsEcho(errors.Join(errors.New("disk full"), ctx.Err())))
+	stop := errors.New("deploy")
+	fmt.Println(waitgrouptest.IsEcho(stop), waitgrouptest.IsEcho(stop, stop))
+	// Output:
+	// true
+	// false
+	// false true
+}
+
+// ExampleListener serves HTTP on an in-memory Listener, as a test inside a
+// synctest bubble must (a real listener stops the bubble's clock); it works
+// outside a bubble too.
+func ExampleListener() {
+	l := waitgrouptest.NewListener()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "hello")
+	})}
+	g := waitgroup.New()
+	g.Go(func(context.Context) error {
+		if err := srv.Serve(l); err != http.ErrServerClosed {
+			return err
+		}
+		return nil
+	})
+
+	tr := &http.Transport{DialContext: l.DialContext}
+	resp, err := (&http.Client{Transport: tr}).Get("http://service.test/")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.Status, string(body))
+
+	tr.CloseIdleConnections()
+	srv.Shutdown(context.Background())
+	fmt.Println(g.Wait(context.Background()))
+	// Output:
+	// 200 OK hello
+	// <nil>
 }

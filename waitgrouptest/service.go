@@ -56,6 +56,10 @@ type Service struct {
 	tr     *tracker
 	stopFn func() <-chan error // begins the shutdown; the channel yields its result
 	what   string              // "Close" or "run", for messages
+	// echoOK is set by stopFn when it cancelled run's context while run
+	// was still running, so that run may return the echo of that
+	// cancellation (see IsEcho); a run that ended before has no excuse.
+	echoOK bool
 
 	mu      sync.Mutex // protects stopped
 	stopped bool       // Stop has begun; later calls do nothing
@@ -102,9 +106,13 @@ func Start(t TB, start, stop func() error, opts ...Option) *Service {
 
 // Run calls run in a new goroutine with a context that Stop cancels, and
 // returns a Service whose Stop checks that run returned within the timeout
-// after that. run's result must be nil or [context.Canceled]: anything else,
-// including an error returned before Stop, fails the test when Stop runs.
-// The goroutines run starts are the service's, as for [Start].
+// after that. run's result must be nil or, if run returned after Stop
+// cancelled its context, an error that only echoes that cancellation, such
+// as the ctx.Err() that Stop's cancellation makes it return ([IsEcho] with no
+// cause: the rule [Wait] and graceful.Run follow too). Anything else,
+// including any error returned before Stop, context.Canceled included, and a
+// join of an echo with a real error, fails the test when Stop runs. The
+// goroutines run starts are the service's, as for [Start].
 func Run(t TB, run func(ctx context.Context) error, opts ...Option) *Service {
 	t.Helper()
 	s := newService(t, "run", opts)
@@ -117,6 +125,16 @@ func Run(t TB, run func(ctx context.Context) error, opts ...Option) *Service {
 	ctx, cancel := context.WithCancel(pprof.WithLabels(context.Background(), s.tr.labels))
 	errc := s.call(func() error { return run(ctx) })
 	s.stopFn = func() <-chan error {
+		select {
+		case err := <-errc:
+			// run ended by itself; its goroutines may still be watching ctx.
+			cancel()
+			done := make(chan error, 1)
+			done <- err
+			return done
+		default:
+		}
+		s.echoOK = true
 		cancel()
 		return errc
 	}
@@ -170,7 +188,8 @@ var errGoexit = errors.New("it called runtime.Goexit (t.FailNow or t.Fatal outsi
 // cancels run's context) and fails the test with Errorf, once per problem,
 // unless within the timeout:
 //
-//   - stop or run returned nil (or, for run, [context.Canceled]);
+//   - stop or run returned nil (or, for run, the echo of Stop's
+//     cancellation: see [Run]);
 //   - the groups given with [Groups] have no pending task;
 //   - every goroutine started by the service has exited.
 //
@@ -192,7 +211,12 @@ func (s *Service) Stop() {
 	defer timer.Stop()
 	select {
 	case err := <-errc:
-		if err != nil && (s.what != "run" || !errors.Is(err, context.Canceled)) {
+		switch {
+		case err == nil:
+		case s.echoOK && IsEcho(err):
+		case s.what == "run" && IsEcho(err):
+			s.t.Errorf("waitgrouptest: run failed: %v (returned before Stop cancelled its context)", err)
+		default:
 			s.t.Errorf("waitgrouptest: %s failed: %v", s.what, err)
 		}
 	case <-timer.C:

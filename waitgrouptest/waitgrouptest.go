@@ -34,7 +34,15 @@ type TB interface {
 const linkGrace = time.Second
 
 // Wait waits for l, a *waitgroup.Group or any other [waitgroup.Link], for at
-// most timeout, and fails t with Fatalf unless l's Wait returned nil:
+// most timeout, and fails t with Fatalf unless l's Wait succeeded: returned
+// nil or, once the group's context is done, an error that only echoes that
+// cancellation (context.Canceled, as tasks return with ctx.Err(); see
+// [IsEcho] for the rule, shared with [Run] and graceful.Run). So a test may
+// cancel a group with Group.Cancel(nil) and Wait for tasks that end with
+// return ctx.Err(). A Link other than a *Group counts as cancelled if it
+// has a Context() context.Context method whose context is done.
+//
+// When it fails:
 //
 //   - on timeout the message lists every pending task (name, function or Add
 //     call site, group, how long pending) as the [*waitgroup.WaitError] of a
@@ -44,9 +52,10 @@ const linkGrace = time.Second
 //
 // Inside a [testing/synctest] bubble the timeout is measured in the bubble's
 // fake time, so a stuck task fails the test at once, in real time, and the
-// durations in the message are exact. Create the group inside the bubble and
-// use it only there: for a group created outside, the durations are wrong,
-// since its clock started outside the bubble.
+// durations in the message are exact. Create the group, and add its tasks,
+// inside the bubble: a task added outside started on the real clock, years
+// after the bubble's fake one, so its pending time would be nonsense. Wait
+// says so when it lists such a task.
 //
 // A Link other than a *Group is waited for in a goroutine of its own, so that
 // a Link whose Wait ignores its context (which breaks the Link contract)
@@ -67,15 +76,41 @@ func Wait(t TB, l waitgroup.Link, timeout time.Duration) {
 			timeout, linkGrace, pendingSection(l))
 	case err == nil:
 	case ctx.Err() != nil && gaveUp(err):
-		if _, ok := err.(*waitgroup.WaitError); ok {
+		if we, ok := err.(*waitgroup.WaitError); ok {
 			// The WaitError already lists the pending tasks.
-			t.Fatalf("waitgrouptest: not done within %v: %v", timeout, err)
+			t.Fatalf("waitgrouptest: not done within %v: %v%s", timeout, err, clockNote(we.Pending, we.At))
 		} else {
 			t.Fatalf("waitgrouptest: not done within %v: %v%s", timeout, err, pendingSection(l))
 		}
 	default:
-		t.Fatalf("waitgrouptest: Wait failed: %v%s", err, panicStack(err))
+		lctx := linkContext(l)
+		if lctx != nil && lctx.Err() != nil && IsEcho(err) {
+			return // the echo of a cancellation the test asked for
+		}
+		t.Fatalf("waitgrouptest: Wait failed: %v%s%s", err, panicStack(err), echoHint(err, lctx))
 	}
+}
+
+// linkContext returns l's context if l has one, as a *Group does.
+func linkContext(l waitgroup.Link) context.Context {
+	if c, ok := l.(interface{ Context() context.Context }); ok {
+		return c.Context()
+	}
+	return nil
+}
+
+// echoHint explains why err, which looks like the echo of a cancellation,
+// failed the test anyway; ctx is the Link's context, nil if unknown.
+func echoHint(err error, ctx context.Context) string {
+	switch {
+	case IsEcho(err) && ctx == nil:
+		return "\n(an error that only echoes a cancellation counts as success once the group's context is done; this Link has no Context method to tell)"
+	case IsEcho(err):
+		return "\n(an error that only echoes a cancellation counts as success once the group's context is done; it was not cancelled)"
+	case ctx != nil && ctx.Err() != nil && IsEcho(err, context.Cause(ctx)):
+		return "\n(this is the cause the group was cancelled with, which Wait cannot tell from the error of a task that cancelled a CancelOnError group: have the tasks return ctx.Err())"
+	}
+	return ""
 }
 
 // panicStack returns the stack of the first panic in err, unless err's
@@ -137,12 +172,39 @@ func pendingSection(l waitgroup.Link) string {
 
 // taskList formats tasks one per line, as a WaitError does.
 func taskList(tasks []waitgroup.TaskInfo) string {
+	now := time.Now()
 	var b strings.Builder
 	for _, task := range tasks {
 		b.WriteString("\n\t")
 		b.WriteString(task.String())
 	}
+	b.WriteString(clockNote(tasks, now))
 	return b.String()
+}
+
+// clockNote explains the nonsense pending times of tasks that started after
+// now: they were added on the real clock and are listed inside a synctest
+// bubble, whose fake clock starts in 2000. Nothing else can start after the
+// moment it is listed.
+func clockNote(tasks []waitgroup.TaskInfo, now time.Time) string {
+	n := 0
+	for _, task := range tasks {
+		if task.Since.After(now) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n(%d of these tasks %s added outside this synctest bubble, on the real clock: %s nothing. Create the group and add its tasks inside the bubble.)",
+		n, plural2(n, "was", "were"), plural2(n, "its pending time means", "their pending times mean"))
+}
+
+func plural2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func plural(n int, s string) string {
