@@ -57,7 +57,6 @@ type Group struct {
 	cancelOnError bool
 
 	idle    *idler        // what parked Waits wait on; nil if none
-	waiters int           // Waits parked on idle; the last to give up drops it
 	sem     chan struct{} // one token per running limited task; nil: no limit
 	limited atomic.Bool   // sem is not nil: Go must read it
 

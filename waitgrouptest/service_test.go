@@ -167,7 +167,7 @@ func TestStopCloseHangs(t *testing.T) {
 		})
 		wantMessages(t, ft, fmt.Sprintf(`Errorf: waitgrouptest: Close did not return within 2s
 1 task pending:
-	"listener" in group "fake", pending 2s
+	"listener" (Add at waitgrouptest_test/service_test.go:47) in group "fake", pending 2s
 1 goroutine of the service:
 	1 goroutine:
 		github.com/gowaitgroup/waitgroup/waitgrouptest_test.(*fakeService).Close
@@ -198,7 +198,7 @@ func TestStopPendingAfterClose(t *testing.T) {
 			s.Stop()
 		})
 		wantMessages(t, ft, `Errorf: waitgrouptest: 1 task still pending after Close returned:
-	"listener" in group "fake", pending 1s`)
+	"listener" (Add at waitgrouptest_test/service_test.go:47) in group "fake", pending 1s`)
 	})
 }
 

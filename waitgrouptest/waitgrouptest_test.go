@@ -157,7 +157,7 @@ func TestWaitTimeout(t *testing.T) {
 		ft := &fakeTB{}
 		ft.run(func(tb waitgrouptest.TB) { waitgrouptest.Wait(tb, g, 5*time.Second) })
 		wantMessages(t, ft, fmt.Sprintf(`Fatalf: waitgrouptest: not done within 5s: waitgroup: gave up waiting (context deadline exceeded) with 2 tasks pending
-	Add at waitgrouptest_test.go:%d in group "svc", pending 6s
+	Add at waitgrouptest_test/waitgrouptest_test.go:%d in group "svc", pending 6s
 	"accept loop" (%s) in group "svc", pending 5s
 errors before giving up: disk full`, addLine, where))
 	})
@@ -188,7 +188,7 @@ func TestWaitPanic(t *testing.T) {
 		if len(msgs) != 1 {
 			t.Fatalf("got %d failures, want 1: %q", len(msgs), msgs)
 		}
-		const head = "Fatalf: waitgrouptest: Wait failed: waitgroup: task panicked: boom\n\ngoroutine "
+		const head = "Fatalf: waitgrouptest: Wait failed: waitgroup: task \"waitgrouptest_test.panicky (waitgrouptest_test.go:177)\" panicked: boom\n\ngoroutine "
 		if !strings.HasPrefix(msgs[0], head) || !strings.Contains(msgs[0], "waitgrouptest_test.panicky(") {
 			t.Errorf("message does not start with %q and show panicky's frame:\n%s", head, msgs[0])
 		}
@@ -204,7 +204,7 @@ func TestWaitLinkedGroup(t *testing.T) {
 		ft := &fakeTB{}
 		ft.run(func(tb waitgrouptest.TB) { waitgrouptest.Wait(tb, g, time.Second) })
 		wantMessages(t, ft, fmt.Sprintf(`Fatalf: waitgrouptest: not done within 1s: waitgroup: gave up waiting (context deadline exceeded) with 1 task pending
-	Add at waitgrouptest_test.go:%d in group "conns", pending 1s`, at))
+	Add at waitgrouptest_test/waitgrouptest_test.go:%d in group "conns", pending 1s`, at))
 	})
 }
 
@@ -235,7 +235,7 @@ func TestWaitOtherLink(t *testing.T) {
 		ft.run(func(tb waitgrouptest.TB) { waitgrouptest.Wait(tb, link{g: g}, time.Second) })
 		wantMessages(t, ft, fmt.Sprintf(`Fatalf: waitgrouptest: not done within 1s: link: context deadline exceeded
 1 task pending:
-	Add at waitgrouptest_test.go:%d, pending 1s`, at))
+	Add at waitgrouptest_test/waitgrouptest_test.go:%d, pending 1s`, at))
 	})
 }
 
@@ -274,7 +274,7 @@ func TestNoStragglers(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		ft.finish()
 		wantMessages(t, ft, fmt.Sprintf(`Errorf: waitgrouptest: 1 task still pending when the test ended (NoStragglers at waitgrouptest_test.go:%d):
-	Add at waitgrouptest_test.go:%d in group "svc", pending 3s`, at, addLine))
+	Add at waitgrouptest_test/waitgrouptest_test.go:%d in group "svc", pending 3s`, at, addLine))
 	})
 }
 
