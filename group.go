@@ -50,8 +50,7 @@ type Group struct {
 	mu sync.Mutex // protects the fields below; Link also holds linkMu
 
 	// Set once, by WithContext or on first use of a zero Group, before ready.
-	ctx           context.Context
-	cancel        context.CancelCauseFunc
+	c             groupCtx  // the context of the tasks
 	epoch         time.Time // monotonic origin of the start times of tasks
 	name          string
 	cancelOnError bool
@@ -129,7 +128,7 @@ func (g *Group) initLocked(parent context.Context) {
 	if g.ready.Load() {
 		return
 	}
-	g.ctx, g.cancel = context.WithCancelCause(parent)
+	g.c.init(parent)
 	g.epoch = time.Now()
 	g.ready.Store(true)
 }
@@ -153,7 +152,8 @@ func (g *Group) now() time.Duration { return time.Since(g.epoch) }
 // stays done: start a new Group for new work that must run.
 func (g *Group) Context() context.Context {
 	g.init()
-	return g.ctx
+	g.c.pin()
+	return &g.c
 }
 
 // Cancel cancels [Group.Context] with cause (nil means [context.Canceled]),
@@ -161,7 +161,7 @@ func (g *Group) Context() context.Context {
 // Only the first cancellation's cause is kept.
 func (g *Group) Cancel(cause error) {
 	g.init()
-	g.cancel(cause)
+	g.c.cancel(cause)
 }
 
 // SetLimit limits the number of tasks started by Go and TryGo that run at
@@ -275,7 +275,7 @@ func (t *goTask) run() {
 		}
 		t.g.finish(t, err)
 	}()
-	err = t.f(t.g.ctx)
+	err = t.f(&t.g.c)
 	returned = true
 }
 
@@ -301,10 +301,10 @@ func (g *Group) finish(t *goTask, err error) {
 // fail records err, a task's result.
 func (g *Group) fail(err error) {
 	g.mu.Lock()
-	real := g.errs.record(err, g.ctx)
+	real := g.errs.record(err, &g.c)
 	g.state.Or(errBit)
 	g.mu.Unlock()
 	if real && g.cancelOnError {
-		g.cancel(err)
+		g.c.cancel(err)
 	}
 }

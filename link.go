@@ -154,7 +154,7 @@ func (g *Group) Sub(opts ...Option) *Group {
 	g.init()
 	s := &Group{}
 	s.apply(opts)
-	s.initLocked(g.ctx) // s is not shared yet: no lock needed
+	s.initLocked(&g.c) // s is not shared yet: no lock needed
 	s.parents = []*Group{g}
 	s.subOf = g
 	s.state.Store(slowBit)
@@ -192,8 +192,10 @@ func (g *Group) attachLocked(busy bool) {
 			delete(p.deposits, g.subOrder)
 			g.deposited = false
 		}
+		g.c.reattach()
 	} else {
 		delete(p.subs, g)
+		g.c.unregister()
 		if hasErrs {
 			// The errors were reported through p, and p reports them
 			// again until g starts a new round, as when g was attached;

@@ -214,7 +214,7 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 		if st.g == nil {
 			switch err := foreign[linkKey{st.parent, st.order}]; {
 			case err == nil:
-			case isEcho(err, st.parent.ctx):
+			case isEcho(err, &st.parent.c):
 				c.noise = cmp.Or(c.noise, err)
 			default:
 				c.real = append(c.real, err)
