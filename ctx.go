@@ -35,7 +35,13 @@ type groupCtx struct {
 	pinned bool // Context was called: someone outside the tasks may wait
 }
 
-type afterFunc struct{ f func() }
+// An afterFunc is a function to call when a light context is cancelled, or
+// a child light context to cancel (then f is nil), so that cancelling a
+// chain of any depth recurses no deeper than one level.
+type afterFunc struct {
+	f     func()
+	child *groupCtx
+}
 
 // closedchan is the Done channel of a light context cancelled before anyone
 // asked for it.
@@ -63,11 +69,11 @@ func (*keyProbe) Done() <-chan struct{} { return nil }
 
 func (c *groupCtx) init(parent context.Context) {
 	c.parent = parent
-	if parent.Done() == nil {
-		return // never cancelled from above
-	}
 	if _, ok := parent.(*groupCtx); ok {
 		return // registers with it when needed
+	}
+	if parent.Done() == nil {
+		return // never cancelled from above
 	}
 	c.base, c.baseCancel = context.WithCancelCause(parent)
 }
@@ -104,16 +110,27 @@ func (c *groupCtx) Err() error {
 	return c.err
 }
 
-// checkParent cancels c if its parent group's context is cancelled: c may
+// checkParent cancels c if an ancestor group's context is cancelled: c may
 // not be registered with it, and must still never look alive under a
-// cancelled parent.
+// cancelled parent. It climbs the chain in a loop.
 func (c *groupCtx) checkParent() {
-	p, ok := c.parent.(*groupCtx)
-	if !ok {
-		return
-	}
-	if err := p.Err(); err != nil {
-		c.cancelErr(err, context.Cause(p))
+	for p, ok := c.parent.(*groupCtx); ok; p, ok = p.parent.(*groupCtx) {
+		if p.base != nil {
+			if err := p.base.Err(); err != nil {
+				c.cancelErr(err, context.Cause(p.base))
+			}
+			return
+		}
+		p.mu.Lock()
+		err, cause, registered := p.err, p.cause, p.stop != nil
+		p.mu.Unlock()
+		if err != nil {
+			c.cancelErr(err, cause)
+			return
+		}
+		if registered {
+			return // p's parent cancels p, and so on up: nothing above is cancelled
+		}
 	}
 }
 
@@ -144,11 +161,18 @@ func (c *groupCtx) AfterFunc(f func()) (stop func() bool) {
 		return context.AfterFunc(c.base, f)
 	}
 	c.checkParent()
-	a := &afterFunc{f}
+	return c.after(&afterFunc{f: f})
+}
+
+func (c *groupCtx) after(a *afterFunc) (stop func() bool) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
-		go f()
+		if a.child != nil {
+			a.child.cancelErr(c.Err(), context.Cause(c))
+		} else {
+			go a.f()
+		}
 		return func() bool { return false }
 	}
 	if c.afters == nil {
@@ -172,7 +196,11 @@ func (c *groupCtx) registerLocked() {
 		return
 	}
 	if p, ok := c.parent.(*groupCtx); ok {
-		c.stop = p.AfterFunc(func() { c.cancelErr(p.Err(), context.Cause(p)) })
+		if p.base != nil {
+			c.stop = context.AfterFunc(p.base, func() { c.cancelErr(p.base.Err(), context.Cause(p.base)) })
+		} else {
+			c.stop = p.after(&afterFunc{child: c})
+		}
 	}
 }
 
@@ -216,11 +244,14 @@ func (c *groupCtx) reattach() {
 		return
 	}
 	c.mu.Lock()
-	if c.done != nil && c.err == nil {
+	waited := c.done != nil && c.err == nil
+	if waited {
 		c.registerLocked()
 	}
 	c.mu.Unlock()
-	c.checkParent()
+	if waited {
+		c.checkParent()
+	}
 }
 
 // cancel cancels c with cause (nil: context.Canceled) if it is not yet.
@@ -232,12 +263,29 @@ func (c *groupCtx) cancel(cause error) {
 	c.cancelErr(context.Canceled, cause)
 }
 
-// cancelErr cancels a light c with err, as its parent's was, and cause.
+// cancelErr cancels a light c with err, as its parent's was, and cause, and
+// then its children, in a loop.
 func (c *groupCtx) cancelErr(err, cause error) {
+	work := []*groupCtx{c}
+	for len(work) > 0 {
+		x := work[len(work)-1]
+		work = work[:len(work)-1]
+		for a := range x.cancelLocal(err, cause) {
+			if a.child != nil {
+				work = append(work, a.child)
+			} else {
+				a.f()
+			}
+		}
+	}
+}
+
+// cancelLocal cancels c alone and returns what it must tell.
+func (c *groupCtx) cancelLocal(err, cause error) map[*afterFunc]struct{} {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	c.err = err
 	c.cause = cause
@@ -255,9 +303,7 @@ func (c *groupCtx) cancelErr(err, cause error) {
 	if stop != nil {
 		stop()
 	}
-	for a := range afters {
-		a.f()
-	}
+	return afters
 }
 
 func (c *groupCtx) String() string { return "waitgroup.Group.Context" }

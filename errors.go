@@ -169,10 +169,35 @@ func echoes(err, cause error, depth int) bool {
 		}
 		return len(parts) > 0
 	}
-	if errors.Is(err, context.Canceled) || sameError(err, cause) {
-		return true
+	return errors.Is(err, context.Canceled) || (cause != nil && wraps(err, cause, depth))
+}
+
+// wraps reports whether err is, or wraps, cause. errors.Is cannot match an
+// uncomparable cause, so one is matched by deep equality along the chain.
+func wraps(err, cause error, depth int) bool {
+	ct := reflect.TypeOf(cause)
+	if ct.Comparable() {
+		return errors.Is(err, cause)
 	}
-	return cause != nil && reflect.TypeOf(cause).Comparable() && errors.Is(err, cause)
+	for ; err != nil && depth < 64; depth++ {
+		if reflect.TypeOf(err) == ct && reflect.DeepEqual(err, cause) {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if wraps(e, cause, depth+1) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // safeString returns f(), or a note that it panicked: the Error and String

@@ -77,7 +77,8 @@ func (g *Group) Link(other Link) {
 	og.init()
 	linkMu.Lock()
 	defer linkMu.Unlock()
-	if g.hasAncestor(og) {
+	// A cycle needs a path from og down to g: og must link something.
+	if og.state.Load()&linkBit != 0 && g.hasAncestor(og) {
 		panic(fmt.Sprintf("waitgroup: Link would make a cycle: %s already waits for %s", og.label(), g.label()))
 	}
 	g.mu.Lock()
@@ -167,22 +168,43 @@ func (g *Group) Sub(opts ...Option) *Group {
 }
 
 // attachLocked puts g in, or takes it out of, its parent's subs, as what
-// the parent's Wait must reach requires. busy is whether g has pending
-// work; the caller holds g.mu (and may hold g's children's).
+// the parent's Wait must reach requires, and so on up while a parent's own
+// need changes with it. busy is whether g has pending work; the caller holds
+// g.mu (and may hold g's children's). It climbs hand over hand, holding two
+// locks at most, child then parent, and no recursion limits the depth.
 func (g *Group) attachLocked(busy bool) {
-	p := g.subOf
-	if p == nil {
-		return
+	x := g
+	defer func() {
+		if x != g {
+			x.mu.Unlock()
+		}
+	}()
+	for {
+		p := x.subOf
+		if p == nil {
+			return
+		}
+		hasErrs := x.state.Load()&errBit != 0
+		want := busy || x.sticky || len(x.subs) > 0 || len(x.deposits) > 0 ||
+			(hasErrs && !x.reportedUp)
+		if want == x.attached {
+			return
+		}
+		x.attached = want
+		p.mu.Lock()
+		x.moveLocked(p, want, hasErrs)
+		if x != g {
+			x.mu.Unlock()
+		}
+		x = p
+		busy = count(p.state.Load()) > 0
 	}
-	hasErrs := g.state.Load()&errBit != 0
-	want := busy || g.sticky || len(g.subs) > 0 || len(g.deposits) > 0 ||
-		(hasErrs && !g.reportedUp)
-	if want == g.attached {
-		return
-	}
-	g.attached = want
-	p.mu.Lock()
-	if want {
+}
+
+// moveLocked puts g in its parent p's subs or takes it out; the caller
+// holds both locks.
+func (g *Group) moveLocked(p *Group, attach, hasErrs bool) {
+	if attach {
 		if p.subs == nil {
 			p.subs = make(map[*Group]uint64)
 		}
@@ -193,21 +215,19 @@ func (g *Group) attachLocked(busy bool) {
 			g.deposited = false
 		}
 		g.c.reattach()
-	} else {
-		delete(p.subs, g)
-		g.c.unregister()
-		if hasErrs {
-			// The errors were reported through p, and p reports them
-			// again until g starts a new round, as when g was attached;
-			// p keeps them, not g.
-			if p.deposits == nil {
-				p.deposits = make(map[uint64]*errorList)
-			}
-			errs := g.errs
-			p.deposits[g.subOrder] = &errs
-			g.deposited = true
-		}
+		return
 	}
-	p.attachLocked(count(p.state.Load()) > 0)
-	p.mu.Unlock()
+	delete(p.subs, g)
+	g.c.unregister()
+	if hasErrs {
+		// The errors were reported through p, and p reports them again
+		// until g starts a new round, as when g was attached; p keeps
+		// them, not g.
+		if p.deposits == nil {
+			p.deposits = make(map[uint64]*errorList)
+		}
+		errs := g.errs
+		p.deposits[g.subOrder] = &errs
+		g.deposited = true
+	}
 }

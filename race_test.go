@@ -1,0 +1,5 @@
+//go:build race
+
+package waitgroup_test
+
+const raceEnabled = true
