@@ -70,13 +70,17 @@ func WithContext(ctx context.Context, opts ...Option) *Group {
 		panic("waitgroup: WithContext with nil context")
 	}
 	g := &Group{}
+	// CORE HOOK (issue 13, for the lead to port): g is initialised before the
+	// options are applied, so that an option may call g's methods: Limit
+	// calls g.SetLimit, which would otherwise initialise g with
+	// context.Background() and make the initLocked(ctx) below a no-op.
+	g.initLocked(ctx)
 	for _, o := range opts {
 		if o == nil {
 			panic("waitgroup: nil Option")
 		}
 		o.applyGroup(g)
 	}
-	g.initLocked(ctx)
 	return g
 }
 
@@ -243,7 +247,13 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 	}
 	// The task is pending from here on, even while Go waits for a slot, so
 	// that a Wait in progress covers it and a WaitError lists it.
-	id := g.insertLocked(kindGo, name, reflect.ValueOf(f).Pointer())
+	pc := reflect.ValueOf(f).Pointer()
+	if p := describedFunc(opts); p != 0 {
+		// CORE HOOK (issue 13, for the lead to port): Results.Go wraps the
+		// user's function; the task is described by the user's.
+		pc = p
+	}
+	id := g.insertLocked(kindGo, name, pc)
 	g.mu.Unlock()
 	if wait {
 		sem <- struct{}{}
