@@ -1,5 +1,10 @@
 package waitgroup
 
+import (
+	"context"
+	"reflect"
+)
+
 // An Option configures a Group at construction (see [New], [WithContext] and
 // [Group.Sub]).
 type Option interface {
@@ -97,19 +102,24 @@ func fanOutConfig(opts []Option) (limit int, hasLimit, cancelOnError bool) {
 	return limit, hasLimit, cancelOnError
 }
 
-// funcOption makes a task started by Go or TryGo be described, in Pending and
-// WaitError, by the function at pc rather than by the function Go was given:
-// Results.Go passes the user's function when it starts a wrapper of it.
-type funcOption uintptr
+// A describedFunc option makes a task started by Go or TryGo be described,
+// in Pending and WaitError, by another function than the one Go was given:
+// Results.Go starts a wrapper of the user's function, and passes the user's.
+// The option is a func type so that it converts to a TaskOption without an
+// allocation.
+type describedAs[T any] func(context.Context) (T, error)
 
-func (funcOption) taskOption() {}
+func (describedAs[T]) taskOption() {}
 
-// describedFunc returns the pc of the last funcOption in opts, or 0.
+func (f describedAs[T]) describedPC() uintptr { return reflect.ValueOf(f).Pointer() }
+
+// describedFunc returns the entry of the function that the last describedAs
+// option in opts names, or 0.
 func describedFunc(opts []TaskOption) uintptr {
 	var pc uintptr
 	for _, o := range opts {
-		if f, ok := o.(funcOption); ok {
-			pc = uintptr(f)
+		if d, ok := o.(interface{ describedPC() uintptr }); ok {
+			pc = d.describedPC()
 		}
 	}
 	return pc

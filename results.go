@@ -2,7 +2,6 @@ package waitgroup
 
 import (
 	"context"
-	"reflect"
 	"slices"
 	"sync"
 )
@@ -61,7 +60,7 @@ func (r *Results[T]) Go(f func(ctx context.Context) (T, error), opts ...TaskOpti
 	r.mu.Unlock()
 	// Not under r.mu: Go may block until a task ends, and an ending task
 	// takes r.mu to store its value.
-	g.Go(r.task(i, f, opts), r.taskOptions(f, opts)...)
+	r.start(g, i, f, opts, false)
 }
 
 // TryGo is like [Results.Go] but never blocks: if the group's limit is
@@ -75,7 +74,7 @@ func (r *Results[T]) TryGo(f func(ctx context.Context) (T, error), opts ...TaskO
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	i := len(r.vals)
-	if !r.groupLocked().TryGo(r.task(i, f, opts), r.taskOptions(f, opts)...) {
+	if !r.start(r.groupLocked(), i, f, opts, true) {
 		return false
 	}
 	var zero T
@@ -88,7 +87,7 @@ func (r *Results[T]) TryGo(f func(ctx context.Context) (T, error), opts ...TaskO
 func (r *Results[T]) task(i int, f func(context.Context) (T, error), opts []TaskOption) func(context.Context) error {
 	name := taskName(opts)
 	return func(ctx context.Context) error {
-		v, err := callTask(f, ctx)
+		v, err := callTask(f, ctx, name)
 		r.mu.Lock()
 		r.vals[i] = v
 		r.mu.Unlock()
@@ -99,10 +98,24 @@ func (r *Results[T]) task(i int, f func(context.Context) (T, error), opts []Task
 	}
 }
 
-// taskOptions returns opts and an option that makes Pending and WaitError
-// describe an unnamed task by f rather than by the wrapper task returns.
-func (r *Results[T]) taskOptions(f func(context.Context) (T, error), opts []TaskOption) []TaskOption {
-	return append(opts[:len(opts):len(opts)], funcOption(reflect.ValueOf(f).Pointer()))
+// start starts the task that runs f, with opts and an option that makes
+// Pending and WaitError describe an unnamed task by f rather than by the
+// wrapper task returns, through Go or, if try, TryGo.
+func (r *Results[T]) start(g *Group, i int, f func(context.Context) (T, error), opts []TaskOption, try bool) bool {
+	run := r.task(i, f, opts)
+	if len(opts) == 0 { // the common case, without allocating a slice
+		if try {
+			return g.TryGo(run, describedAs[T](f))
+		}
+		g.Go(run, describedAs[T](f))
+		return true
+	}
+	opts = append(opts[:len(opts):len(opts)], describedAs[T](f))
+	if try {
+		return g.TryGo(run, opts...)
+	}
+	g.Go(run, opts...)
+	return true
 }
 
 // Wait waits for the group as [Group.Wait] does and returns the values of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 )
@@ -45,29 +46,31 @@ func callItem[T, R any](f func(context.Context, T) (R, error), ctx context.Conte
 		// with the stack of this goroutine, so that one bad item neither
 		// crashes the process nor hides the results of the others.
 		if v := recover(); v != nil {
-			err = newPanicError(v)
+			err = newPanicError(v, "", reflect.ValueOf(f).Pointer())
 		}
 	}()
 	return f(ctx, item)
 }
 
-// callTask is callItem for the tasks of a Results.
-func callTask[T any](f func(context.Context) (T, error), ctx context.Context) (v T, err error) {
+// callTask is callItem for the tasks of a Results; name is the task's Name.
+func callTask[T any](f func(context.Context) (T, error), ctx context.Context, name string) (v T, err error) {
 	defer func() {
 		if v := recover(); v != nil { // see callItem
-			err = newPanicError(v)
+			err = newPanicError(v, name, reflect.ValueOf(f).Pointer())
 		}
 	}()
 	return f(ctx)
 }
 
-// newPanicError returns the error of a recovered panic, with the stack of the
-// panicking goroutine.
+// newPanicError returns the error of a recovered panic in the task named
+// name (or "") whose function is at fn, with the stack of the panicking
+// goroutine.
 //
-// CORE(issue 13): once PanicError has a Task field, fill it here (the task's
-// Name, or its function as TaskInfo.Where describes it), so that a panic in
-// Map or Results says which task as one in Group.Go does.
-func newPanicError(v any) *PanicError {
+// CORE(issue 13): once PanicError has a Task field, fill it here from name,
+// or else fn as TaskInfo.Where describes it (describeFunc), so that a panic
+// in Map, MapSeq or Results says which task as one in Group.Go does.
+func newPanicError(v any, name string, fn uintptr) *PanicError {
+	_, _ = name, fn
 	return &PanicError{Value: v, Stack: debug.Stack()}
 }
 
