@@ -19,6 +19,10 @@ import (
 
 var errItem = errors.New("bad item")
 
+// nilContext is a nil context for the misuse tests (a literal nil is what
+// vet tools flag).
+var nilContext context.Context
+
 // panicsWith runs f and fails t unless it panics with a "waitgroup: "
 // message containing want.
 func panicsWith(t *testing.T, want string, f func()) {
@@ -68,8 +72,19 @@ func TestMapValuesInItemOrder(t *testing.T) {
 	for i := range items {
 		items[i] = i
 	}
-	for _, opts := range [][]waitgroup.Option{nil, {waitgroup.Limit(1)}, {waitgroup.Limit(3)}, {waitgroup.Limit(-1)}, {waitgroup.Limit(1000)}} {
-		t.Run(fmt.Sprint(len(opts), opts), func(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts []waitgroup.Option
+	}{
+		{"no limit", nil},
+		{"Limit(1)", []waitgroup.Option{waitgroup.Limit(1)}},
+		{"Limit(3)", []waitgroup.Option{waitgroup.Limit(3)}},
+		{"Limit(-1)", []waitgroup.Option{waitgroup.Limit(-1)}},
+		{"Limit(1000)", []waitgroup.Option{waitgroup.Limit(1000)}},
+		{"Limit(2) then Limit(-1)", []waitgroup.Option{waitgroup.Limit(2), waitgroup.Limit(-1)}},
+	} {
+		opts := tt.opts
+		t.Run(tt.name, func(t *testing.T) {
 			var calls [100]atomic.Int32
 			out, err := waitgroup.Map(context.Background(), items, func(ctx context.Context, i int) (string, error) {
 				calls[i].Add(1)
@@ -340,8 +355,9 @@ func TestMapCallerContextEnds(t *testing.T) {
 }
 
 func TestMapPanicAndGoexit(t *testing.T) {
-	for _, opts := range [][]waitgroup.Option{nil, {waitgroup.Limit(1)}, {waitgroup.Limit(2)}} {
-		t.Run(fmt.Sprint(len(opts)), func(t *testing.T) {
+	for _, limit := range []int{-1, 1, 2} {
+		opts := []waitgroup.Option{waitgroup.Limit(limit)}
+		t.Run(fmt.Sprintf("Limit(%d)", limit), func(t *testing.T) {
 			out, err := waitgroup.Map(context.Background(), []int{0, 1, 2, 3, 4, 5}, func(ctx context.Context, i int) (int, error) {
 				switch i {
 				case 1:
@@ -373,7 +389,7 @@ func TestMapEmptyAndMisuse(t *testing.T) {
 		name, want string
 		call       func()
 	}{
-		{"nil ctx", "nil context", func() { waitgroup.Map(nil, []int{1}, f) }}, //nolint:staticcheck // the misuse under test
+		{"nil ctx", "nil context", func() { waitgroup.Map(nilContext, []int{1}, f) }},
 		{"nil f", "nil function", func() { waitgroup.Map[int, int](context.Background(), []int{1}, nil) }},
 		{"Limit(0)", "Limit(0)", func() { waitgroup.Map(context.Background(), []int{1}, f, waitgroup.Limit(0)) }},
 		{"nil option", "nil Option", func() { waitgroup.Map(context.Background(), []int{1}, f, nil) }},

@@ -310,7 +310,7 @@ func TestMapSeqMisuse(t *testing.T) {
 		name, want string
 		call       func()
 	}{
-		{"nil ctx", "nil context", func() { waitgroup.MapSeq(nil, count(1, &pulled), f) }}, //nolint:staticcheck // the misuse under test
+		{"nil ctx", "nil context", func() { waitgroup.MapSeq(nilContext, count(1, &pulled), f) }},
 		{"nil items", "nil items", func() { waitgroup.MapSeq(context.Background(), nil, f) }},
 		{"nil f", "nil function", func() { waitgroup.MapSeq[int, int](context.Background(), count(1, &pulled), nil) }},
 		{"Limit(0)", "Limit(0)", func() { waitgroup.MapSeq(context.Background(), count(1, &pulled), f, waitgroup.Limit(0)) }},
