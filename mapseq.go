@@ -17,8 +17,8 @@ var errLoopEnded = errors.New("waitgroup: the loop over MapSeq ended")
 // and nil, or a value and a [*TaskError] whose Index is the item's position
 // in items.
 //
-// At most n calls of f run at once, n being set by [Limit] or, without one,
-// [runtime.GOMAXPROCS]; Limit(0) panics. Items are pulled from items only
+// At most n calls of f run at once, in at most n goroutines, n being set by
+// [Limit] or, without one, [runtime.GOMAXPROCS]; Limit(0) panics. Items are pulled from items only
 // when there is room: results wait in order in a ring of 2n slots, so at
 // most 2n+1 items are pulled beyond the last one yielded, memory does not
 // grow with the number of items, and an endless items works.
@@ -67,8 +67,10 @@ func MapSeq[T, R any](ctx context.Context, items iter.Seq[T], f func(ctx context
 			n:             limit,
 			cancelOnError: cancelOnError,
 			ring:          make([]slot[R], 2*limit),
-			done:          make(chan int, limit),
+			jobs:          make(chan job[T], limit),
+			done:          make(chan ended, limit),
 		}
+		s.work = s.worker
 		defer s.stop()
 		s.run(items, yield)
 	}
@@ -76,6 +78,11 @@ func MapSeq[T, R any](ctx context.Context, items iter.Seq[T], f func(ctx context
 
 // A sequence is the state of one range over a MapSeq. Only the goroutine of
 // the range statement uses it, except for the slots of the calls running.
+//
+// The calls run in at most n workers, tasks of g that take jobs one after
+// the other, so that the goroutines, like the calls, are bounded by n: with
+// a task per item, goroutines that have handed over their result but not
+// yet ended could pile up beyond n.
 type sequence[T, R any] struct {
 	g             *Group
 	ctx           context.Context // the caller's
@@ -86,13 +93,29 @@ type sequence[T, R any] struct {
 
 	// ring holds the items started and not yet yielded, the slot of the
 	// item started k-th being ring[k%len(ring)]: head is the next to
-	// yield, tail the next to start. A running call owns its slot until it
-	// sends the slot's position on done.
+	// yield, tail the next to start. A running call owns its slot until its
+	// worker sends the slot's position on done.
 	ring       []slot[R]
 	head, tail int
-	running    int      // calls started whose end is not yet received
-	done       chan int // positions of ended calls; never full: len is n
-	over       bool     // yield returned false, or the last pair is yielded
+	running    int                         // calls started whose end is not yet received
+	workers    int                         // workers started and not known to have ended
+	jobs       chan job[T]                 // to the workers; never full: len is n
+	done       chan ended                  // from the workers; never full: len is n
+	work       func(context.Context) error // worker, made once
+	over       bool                        // yield returned false, or the last pair is yielded
+}
+
+// A job is one item for a worker.
+type job[T any] struct {
+	index, pos int // the item's position in the input and in the ring
+	item       T
+}
+
+// An ended is a worker's report that the call for the item at pos ended; gone
+// says that the worker ended with it.
+type ended struct {
+	pos  int
+	gone bool
 }
 
 // A slot holds the result of one item.
@@ -136,24 +159,46 @@ func (s *sequence[T, R]) run(items iter.Seq[T], yield func(R, error) bool) {
 	}
 }
 
-// start starts the call of f for item, the tail-th.
+// start hands item, the tail-th, to a worker, starting one if none is idle.
 func (s *sequence[T, R]) start(item T) {
 	index, pos := s.tail, s.tail%len(s.ring)
 	s.tail++
 	s.running++
-	sl := &s.ring[pos]
-	s.g.Go(func(ctx context.Context) error {
-		// Sent however the call ends, even by runtime.Goexit.
-		defer func() { s.done <- pos }()
-		r, err := callItem(s.f, ctx, item)
+	s.jobs <- job[T]{index, pos, item}
+	if s.workers < s.running {
+		s.workers++
+		s.g.Go(s.work)
+	}
+}
+
+// worker calls f for job after job until jobs is closed. With CancelOnError
+// it ends at a failure, which it returns so that the group cancels the
+// others at once.
+func (s *sequence[T, R]) worker(ctx context.Context) error {
+	pos := -1
+	defer func() {
+		if pos >= 0 { // f called runtime.Goexit, which ends this goroutine
+			s.done <- ended{pos, true}
+		}
+	}()
+	for j := range s.jobs {
+		pos = j.pos
+		r, err := callItem(s.f, ctx, j.item)
+		sl := &s.ring[j.pos]
 		sl.r = r
 		if err != nil {
-			te := &TaskError{Index: index, Err: err}
+			te := &TaskError{Index: j.index, Err: err}
 			sl.err = te
-			return te // to the group: with CancelOnError, it cancels gctx
+			if s.cancelOnError {
+				pos = -1
+				s.done <- ended{j.pos, true}
+				return te
+			}
 		}
-		return nil
-	})
+		pos = -1
+		s.done <- ended{pos: j.pos}
+	}
+	return nil
 }
 
 // receive marks the slots of ended calls, waiting for one if block.
@@ -163,17 +208,20 @@ func (s *sequence[T, R]) receive(block bool) {
 	}
 	for {
 		select {
-		case pos := <-s.done:
-			s.ended(pos)
+		case e := <-s.done:
+			s.ended(e)
 		default:
 			return
 		}
 	}
 }
 
-func (s *sequence[T, R]) ended(pos int) {
-	s.ring[pos].ended = true
+func (s *sequence[T, R]) ended(e ended) {
+	s.ring[e.pos].ended = true
 	s.running--
+	if e.gone {
+		s.workers--
+	}
 }
 
 // flush yields the ended results at the head of the ring, in order, and
@@ -226,8 +274,10 @@ func (s *sequence[T, R]) result(te *TaskError) (R, error) {
 	return sl.r, te
 }
 
-// stop cancels the calls still running and waits for them.
+// stop ends the workers, cancelling the calls still running, and waits for
+// them.
 func (s *sequence[T, R]) stop() {
+	close(s.jobs)
 	s.g.Cancel(errLoopEnded)
 	_ = s.g.Wait(context.Background()) // the items' errors were yielded
 }

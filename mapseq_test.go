@@ -283,23 +283,27 @@ func TestMapSeqCallerContextEnds(t *testing.T) {
 }
 
 func TestMapSeqPanicGoexitAndReuse(t *testing.T) {
-	var pulled atomic.Int64
-	seq := waitgroup.MapSeq(context.Background(), count(4, &pulled), func(ctx context.Context, i int) (int, error) {
-		switch i {
-		case 1:
-			panic("kaboom")
-		case 2:
-			runtime.Goexit()
-		}
-		return i + 10, nil
-	})
-	for range 2 { // a sequence may be ranged over again
-		got := collect(seq)
-		var pe *waitgroup.PanicError
-		if len(got) != 4 || got[0] != (pair{10, nil}) || got[1].r != 0 || !errors.As(got[1].err, &pe) ||
-			got[2] != (pair{0, nil}) || got[3] != (pair{13, nil}) {
-			t.Errorf("pairs %v, want 10, item 1's panic, 0 and nil, 13", got)
-		}
+	for _, limit := range []int{-1, 1, 2} {
+		t.Run(fmt.Sprintf("Limit(%d)", limit), func(t *testing.T) {
+			var pulled atomic.Int64
+			seq := waitgroup.MapSeq(context.Background(), count(6, &pulled), func(ctx context.Context, i int) (int, error) {
+				switch i {
+				case 1:
+					panic("kaboom")
+				case 2, 3:
+					runtime.Goexit() // ends the call, and its worker, without an error
+				}
+				return i + 10, nil
+			}, waitgroup.Limit(limit))
+			for range 2 { // a sequence may be ranged over again
+				got := collect(seq)
+				var pe *waitgroup.PanicError
+				if len(got) != 6 || got[0] != (pair{10, nil}) || got[1].r != 0 || !errors.As(got[1].err, &pe) ||
+					got[2] != (pair{0, nil}) || got[3] != (pair{0, nil}) || got[4] != (pair{14, nil}) || got[5] != (pair{15, nil}) {
+					t.Errorf("pairs %v, want 10, item 1's panic, 0 and nil twice, 14, 15", got)
+				}
+			}
+		})
 	}
 }
 
