@@ -18,10 +18,11 @@ var errLoopEnded = errors.New("waitgroup: the loop over MapSeq ended")
 // in items.
 //
 // At most n calls of f run at once, in at most n goroutines, n being set by
-// [Limit] or, without one, [runtime.GOMAXPROCS]; Limit(0) panics. Items are pulled from items only
-// when there is room: results wait in order in a ring of 2n slots, so at
-// most 2n+1 items are pulled beyond the last one yielded, memory does not
-// grow with the number of items, and an endless items works.
+// [Limit] or, without one, [runtime.GOMAXPROCS]; Limit(0) panics. Items are
+// pulled from items only when there is room: results wait in order in a ring
+// of 2n slots, allocated when the range starts, so at most 2n+1 items are
+// pulled beyond the last one yielded, memory does not grow with the number
+// of items, and an endless items works.
 //
 // The loop body runs in the goroutine of the range statement, while further
 // calls run. When the loop ends, by break, return or panic, the running
@@ -58,7 +59,7 @@ func MapSeq[T, R any](ctx context.Context, items iter.Seq[T], f func(ctx context
 	}
 	return func(yield func(R, error) bool) {
 		g := WithContext(ctx, opts...)
-		g.SetLimit(-1) // the sequence bounds its calls itself, below
+		g.SetLimit(-1) // the sequence bounds its workers itself (see start)
 		s := &sequence[T, R]{
 			g:             g,
 			ctx:           ctx,

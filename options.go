@@ -72,7 +72,7 @@ func Name(name string) TaskOption {
 // Limit limits the number of tasks started by Go and TryGo that run at once to
 // n, as [Group.SetLimit] does, from the group's construction; a negative n
 // means no limit. For [Map] and [MapSeq] it bounds how many calls of f run at
-// once.
+// once; there, Limit(0), which would never let one run, panics.
 func Limit(n int) Option {
 	return limitOption(n)
 }
@@ -102,7 +102,7 @@ func fanOutConfig(opts []Option) (limit int, hasLimit, cancelOnError bool) {
 	return limit, hasLimit, cancelOnError
 }
 
-// A describedFunc option makes a task started by Go or TryGo be described,
+// A describedAs option makes a task started by Go or TryGo be described,
 // in Pending and WaitError, by another function than the one Go was given:
 // Results.Go starts a wrapper of the user's function, and passes the user's.
 // The option is a func type so that it converts to a TaskOption without an
