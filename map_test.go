@@ -145,11 +145,17 @@ func TestMapProperty(t *testing.T) {
 		if l := rng.IntN(10); l > 0 {
 			opts = append(opts, waitgroup.Limit(l))
 		}
+		cancelOnError := rng.IntN(3) == 0
+		if cancelOnError {
+			opts = append(opts, waitgroup.CancelOnError())
+		}
 		items := make([]int, n)
 		for i := range items {
 			items[i] = i
 		}
+		called := make([]atomic.Bool, n)
 		out, err := waitgroup.Map(context.Background(), items, func(ctx context.Context, i int) (int, error) {
+			called[i].Store(true)
 			if i%3 == 0 {
 				runtime.Gosched()
 			}
@@ -165,6 +171,12 @@ func TestMapProperty(t *testing.T) {
 		for i := range n {
 			want := i + 1
 			switch {
+			case !called[i].Load():
+				// Only CancelOnError leaves items out, after a failure.
+				want = 0
+				if !cancelOnError || err == nil {
+					t.Fatalf("round %d (seed %d): item %d never started", round, seed, i)
+				}
 			case panics[i]:
 				want = 0
 				wantIdx = append(wantIdx, i)
@@ -457,4 +469,25 @@ func heapAfterGC() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// TestMapKeepsMaxErrors fails more items than a group keeps errors: Map's
+// error has MaxErrors *TaskErrors in item order, then the count of the rest,
+// while out still has every item's result.
+func TestMapKeepsMaxErrors(t *testing.T) {
+	const n = waitgroup.MaxErrors + 36
+	out, err := waitgroup.Map(context.Background(), make([]int, n), func(ctx context.Context, _ int) (int, error) {
+		return 1, errItem
+	}, waitgroup.Limit(3))
+	if slices.Contains(out, 0) {
+		t.Errorf("out = %v, want every result", out)
+	}
+	errs := err.(interface{ Unwrap() []error }).Unwrap()
+	if len(errs) != waitgroup.MaxErrors+1 || !errors.Is(errs[len(errs)-1], waitgroup.ErrTooManyErrors) {
+		t.Fatalf("%d errors, the last %v; want %d and ErrTooManyErrors", len(errs), errs[len(errs)-1], waitgroup.MaxErrors+1)
+	}
+	tes := taskErrors(t, errors.Join(errs[:len(errs)-1]...))
+	if !slices.IsSorted(indexes(tes)) {
+		t.Errorf("indexes %v, want them in item order", indexes(tes))
+	}
 }
