@@ -38,9 +38,11 @@ func TestLimitOption(t *testing.T) {
 	if err := g.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if u := waitgroup.New(waitgroup.Limit(-1)); !u.TryGo(block) || !u.TryGo(block) {
+	u := waitgroup.New(waitgroup.Limit(-1))
+	if first, second := u.TryGo(block), u.TryGo(block); !first || !second {
 		t.Error("Limit(-1) limited TryGo")
-	} else if err := u.Wait(context.Background()); err != nil {
+	}
+	if err := u.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

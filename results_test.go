@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -154,5 +155,51 @@ func TestResultsMisuse(t *testing.T) {
 		{"TryGo(nil)", "nil function", func() { r.TryGo(nil) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) { panicsWith(t, tt.want, tt.call) })
+	}
+}
+
+// TestResultsConcurrentGo starts tasks from several goroutines, some with
+// TryGo at a limit, while another goroutine waits: every accepted task gets
+// one slot, and no value is lost.
+func TestResultsConcurrentGo(t *testing.T) {
+	g := waitgroup.New(waitgroup.Limit(3))
+	r := waitgroup.NewResults[int](g)
+	var accepted sync.Map
+	var starters sync.WaitGroup
+	for s := range 4 {
+		starters.Go(func() {
+			for i := range 50 {
+				v := s*1000 + i + 1
+				f := func(ctx context.Context) (int, error) { return v, nil }
+				if i%2 == 0 {
+					r.Go(f)
+					accepted.Store(v, true)
+				} else if r.TryGo(f) {
+					accepted.Store(v, true)
+				}
+			}
+		})
+	}
+	waiting := make(chan error, 1)
+	go func() { _, err := r.Wait(context.Background()); waiting <- err }()
+	starters.Wait()
+	if err := <-waiting; err != nil {
+		t.Fatal(err)
+	}
+	vals, err := r.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	accepted.Range(func(any, any) bool { want++; return true })
+	seen := map[int]bool{}
+	for _, v := range vals {
+		if _, ok := accepted.Load(v); !ok || seen[v] {
+			t.Fatalf("value %d: not accepted, or twice", v)
+		}
+		seen[v] = true
+	}
+	if len(vals) != want {
+		t.Errorf("%d values, want %d", len(vals), want)
 	}
 }
