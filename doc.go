@@ -21,6 +21,11 @@
 //     order: the accept loop, then the connections it started. A cycle of
 //     groups panics at the Link call.
 //
+// For request-scoped fan-out, [Map], [MapSeq] and [Results] return typed
+// results in item order whatever fails, each failure a [*TaskError] that says
+// which item, bounded by [Limit]; Map and MapSeq leave nothing running and
+// nothing registered with the caller's context when they return.
+//
 // Compared with sync.WaitGroup, Add and Done cannot go negative and may race
 // with Wait. Compared with errgroup, Wait does not cancel the context when it
 // returns, errors are all kept, panics are recovered, and the context is

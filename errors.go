@@ -142,9 +142,6 @@ func (l *errorList) record(err error, ctx context.Context) bool {
 // err is the user's: its Is and Unwrap methods may panic. Such an error is
 // taken as real, and the panic goes no further.
 func isEcho(err error, ctx context.Context) (echo bool) {
-	if _, ok := err.(*PanicError); ok {
-		return false
-	}
 	if ctx.Err() == nil {
 		return false
 	}
@@ -153,6 +150,10 @@ func isEcho(err error, ctx context.Context) (echo bool) {
 			echo = false
 		}
 	}()
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return false // also inside the *TaskError of a fan-out
+	}
 	return echoes(err, context.Cause(ctx), 0)
 }
 

@@ -107,10 +107,12 @@ func WithContext(ctx context.Context, opts ...Option) *Group {
 		panic("waitgroup: WithContext with nil context")
 	}
 	g := &Group{}
-	g.apply(opts)
+	// g is set up before the options are applied, so that an option may
+	// call its methods (Limit calls SetLimit).
 	g.mu.Lock()
 	g.initLocked(ctx)
 	g.mu.Unlock()
+	g.apply(opts)
 	return g
 }
 
@@ -217,9 +219,15 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		panic("waitgroup: Go with a nil function")
 	}
 	g.init()
-	t := &goTask{g: g, f: f, pc: reflect.ValueOf(f).Pointer()}
+	t := &goTask{g: g, f: f}
 	if len(opts) > 0 {
 		t.name = taskName(opts)
+		// Results.Go wraps the user's function: the task is described by
+		// the user's.
+		t.pc = describedFunc(opts)
+	}
+	if t.pc == 0 {
+		t.pc = reflect.ValueOf(f).Pointer()
 	}
 	var sem chan struct{}
 	if g.limited.Load() {

@@ -154,8 +154,8 @@ func (g *Group) hasAncestor(a *Group) bool {
 func (g *Group) Sub(opts ...Option) *Group {
 	g.init()
 	s := &Group{}
-	s.apply(opts)
 	s.initLocked(&g.c) // s is not shared yet: no lock needed
+	s.apply(opts)
 	s.parents = []*Group{g}
 	s.subOf = g
 	s.state.Store(slowBit)

@@ -1,5 +1,10 @@
 package waitgroup
 
+import (
+	"context"
+	"reflect"
+)
+
 // An Option configures a Group at construction (see [New], [WithContext] and
 // [Group.Sub]).
 type Option interface {
@@ -39,8 +44,15 @@ func taskName(opts []TaskOption) string {
 // does not disturb its siblings: a group of connection handlers survives one
 // bad connection.
 func CancelOnError() Option {
-	return groupOption(func(g *Group) { g.cancelOnError = true })
+	return cancelOnErrorOption{}
 }
+
+// cancelOnErrorOption is a type of its own, not a groupOption closure, so
+// that MapSeq can tell from its options that the first failure ends the
+// iteration (see fanOutConfig).
+type cancelOnErrorOption struct{}
+
+func (cancelOnErrorOption) applyGroup(g *Group) { g.cancelOnError = true }
 
 // GroupName names the group. The name appears in [TaskInfo.Group] and in the
 // messages of errors that list pending tasks, which matters once several
@@ -55,4 +67,60 @@ func GroupName(name string) Option {
 // by the file:line of the Add call.
 func Name(name string) TaskOption {
 	return nameOption(name)
+}
+
+// Limit limits the number of tasks started by Go and TryGo that run at once to
+// n, as [Group.SetLimit] does, from the group's construction; a negative n
+// means no limit. For [Map] and [MapSeq] it bounds how many calls of f run at
+// once; there, Limit(0), which would never let one run, panics.
+func Limit(n int) Option {
+	return limitOption(n)
+}
+
+// limitOption is a type of its own so that Map and MapSeq can read n from
+// their options (see fanOutConfig).
+type limitOption int
+
+// applyGroup needs g initialised, which WithContext does before it applies
+// options.
+func (n limitOption) applyGroup(g *Group) { g.SetLimit(int(n)) }
+
+// fanOutConfig returns what Map and MapSeq need to know of their options: the
+// last Limit given (hasLimit false if none), and whether CancelOnError was
+// given. It panics, as WithContext does, on a nil Option.
+func fanOutConfig(opts []Option) (limit int, hasLimit, cancelOnError bool) {
+	for _, o := range opts {
+		switch o := o.(type) {
+		case nil:
+			panic("waitgroup: nil Option")
+		case limitOption:
+			limit, hasLimit = int(o), o >= 0
+		case cancelOnErrorOption:
+			cancelOnError = true
+		}
+	}
+	return limit, hasLimit, cancelOnError
+}
+
+// A describedAs option makes a task started by Go or TryGo be described,
+// in Pending and WaitError, by another function than the one Go was given:
+// Results.Go starts a wrapper of the user's function, and passes the user's.
+// The option is a func type so that it converts to a TaskOption without an
+// allocation.
+type describedAs[T any] func(context.Context) (T, error)
+
+func (describedAs[T]) taskOption() {}
+
+func (f describedAs[T]) describedPC() uintptr { return reflect.ValueOf(f).Pointer() }
+
+// describedFunc returns the entry of the function that the last describedAs
+// option in opts names, or 0.
+func describedFunc(opts []TaskOption) uintptr {
+	var pc uintptr
+	for _, o := range opts {
+		if d, ok := o.(interface{ describedPC() uintptr }); ok {
+			pc = d.describedPC()
+		}
+	}
+	return pc
 }

@@ -1,7 +1,10 @@
 // Package bench compares waitgroup with its peers on the same workloads:
 // plain go statements with a [sync.WaitGroup] (the baseline),
 // [sync.WaitGroup.Go], errgroup (plain, WithContext and SetLimit), conc
-// (WaitGroup and an error pool) and tomb.v2.
+// (WaitGroup and an error pool) and tomb.v2; and, for fan-outs with
+// results (fanout.go), waitgroup's Map, MapSeq and Results beside errgroup
+// with a preallocated results slice and conc's iter.Mapper, result pool and
+// stream.
 //
 // It is a module of its own so that users of waitgroup never download the
 // peers. The benchmarks are in bench_test.go; run.sh runs them and prints

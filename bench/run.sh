@@ -11,7 +11,9 @@
 #
 # Environment: COUNT (default 10), BENCHTIME (default 300ms), BENCH (a -bench
 # regexp, default .), BENCH_PENDING (pending tasks in BenchmarkPendingHeap,
-# default 1000000), RAW (the raw go test output, default raw.txt).
+# default 1000000), BENCH_MAP_ITEMS (items of the large MapLimit and
+# MapSeqHeap rows, default 1000000), RAW (the raw go test output, default
+# raw.txt).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,6 +23,7 @@ BENCH=${BENCH:-.}
 RAW=${RAW:-raw.txt}
 RUN=${RUN:-1}
 export BENCH_PENDING=${BENCH_PENDING:-1000000}
+export BENCH_MAP_ITEMS=${BENCH_MAP_ITEMS:-1000000}
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 echo "# waitgroup peer benchmarks"
@@ -30,7 +33,7 @@ echo "cpu:       $(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^mo
 echo "nproc:     $(nproc)"
 echo "kernel:    $(uname -sr)"
 echo "core:      $(git -C .. log -1 --format='%h %s' -- ':(glob)*.go' 2>/dev/null || echo unknown)$(git -C .. status --porcelain -- ':(glob)*.go' ':!*_test.go' 2>/dev/null | grep -q . && echo ' (uncommitted changes)' || true)"
-echo "command:   go test -run '^\$' -bench '$BENCH' -count $COUNT -benchtime $BENCHTIME (BENCH_PENDING=$BENCH_PENDING)"
+echo "command:   go test -run '^\$' -bench '$BENCH' -count $COUNT -benchtime $BENCHTIME (BENCH_PENDING=$BENCH_PENDING BENCH_MAP_ITEMS=$BENCH_MAP_ITEMS)"
 echo
 
 if [ "$RUN" != 0 ]; then
@@ -42,7 +45,7 @@ fi
 
 # One table per workload: benchstat keeps peers in the order they first
 # appear, and every workload runs the baseline (peer=sync) first.
-for w in GoWait GoWaitErr AddDone AddDoneParallel Wake TimedOutWait PendingHeap; do
+for w in GoWait GoWaitErr AddDone AddDoneParallel Wake TimedOutWait PendingHeap Map MapLimit MapSeq MapSeqHeap; do
   if ! grep -q "^Benchmark$w/" "$RAW"; then
     continue
   fi

@@ -31,6 +31,10 @@ var units = map[string][]string{
 	"Wake":            {"ns/wake", "ns/op"},
 	"TimedOutWait":    {"goroutines/op", "ns/op"},
 	"PendingHeap":     {"heap-B/task", "stack-B/task"},
+	"Map":             {"ns/item", "allocs/op"},
+	"MapLimit":        {"ns/item", "allocs/op"},
+	"MapSeq":          {"ns/item", "allocs/op"},
+	"MapSeqHeap":      {"live-B"},
 }
 
 var (
