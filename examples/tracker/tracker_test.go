@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gowaitgroup/waitgroup"
 	"github.com/gowaitgroup/waitgroup/graceful"
@@ -28,17 +29,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newTestApp returns the HTTP side of the service over a fresh events file.
+// newTestApp returns the HTTP side of the service over a fresh events file,
+// and the group of its writer, which is running: cancel the group and wait
+// for it to have every event accepted written.
 func newTestApp(t *testing.T) (*app, *waitgroup.Group, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.log")
-	f, err := os.Create(path)
+	events := waitgroup.New()
+	tr, err := NewTracker(events, TrackerConfig{Path: path, Budget: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	events := waitgroup.New()
-	return &app{ready: new(graceful.Readiness), track: NewTracker(events, f, 0)}, events, path
+	events.Go(tr.Run, waitgroup.Name("writer"))
+	t.Cleanup(func() {
+		events.Cancel(nil)
+		events.Wait(context.Background())
+		tr.Close()
+	})
+	return &app{ready: new(graceful.Readiness), track: tr}, events, path
 }
 
 // Every request is answered as the contract says, and only a 201 records
@@ -81,6 +89,7 @@ func TestEventRequests(t *testing.T) {
 			if tt.status == 405 && w.Header().Get("Allow") != "POST" {
 				t.Errorf("Allow = %q, want POST", w.Header().Get("Allow"))
 			}
+			events.Cancel(nil)
 			if err := events.Wait(context.Background()); err != nil {
 				t.Fatal(err)
 			}
