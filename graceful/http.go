@@ -163,7 +163,7 @@ func (s *httpServer) shutdown(served <-chan error) error {
 	}
 	cerr := s.srv.Close()
 	we := s.late(ctx)
-	return fmt.Errorf("graceful: HTTP server on %v: connections closed after %v with %d requests still running: %w",
+	return fmt.Errorf("graceful: HTTP server on %v: connections still busy after %v were closed, with %d requests still running: %w",
 		s.addr, s.timeout, we.Total, errors.Join(we, cerr))
 }
 

@@ -119,7 +119,7 @@ func TestServeHTTPStageTimeout(t *testing.T) {
 		if !errors.Is(err, waitgroup.ErrStageTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, graceful.ErrTimeout) {
 			t.Errorf("ServeHTTP = %v, want ErrStageTimeout and DeadlineExceeded, not the service's ErrTimeout", err)
 		}
-		if !strings.Contains(err.Error(), "connections closed after 2s with 1 requests still running") {
+		if !strings.Contains(err.Error(), "connections still busy after 2s were closed, with 1 requests still running") {
 			t.Errorf("ServeHTTP = %v, want it to say connections were closed", err)
 		}
 		var we *waitgroup.WaitError
