@@ -149,8 +149,7 @@ func TestServeHTTPStageTimeout(t *testing.T) {
 func TestServeHTTPTracksRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		var f *httpFixture
-		f = newHTTPFixture(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := newHTTPFixture(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "/panic") {
 				panic(http.ErrAbortHandler)
 			}

@@ -290,7 +290,7 @@ func (r *runner) stop(ctx context.Context, cause error, delay bool) error {
 // result turns the outcome of the stop into Run's result and logs it.
 func (r *runner) result(err error, reason string, begin time.Time) error {
 	took := time.Since(begin)
-	cause, pending := gaveUp(err)
+	pending, cause := gaveUp(err)
 	switch {
 	case errors.Is(cause, ErrInterrupted):
 		r.log(slog.LevelError, "graceful: shutdown abandoned on second signal", "took", took, "pending", pending, "err", err)
@@ -308,30 +308,30 @@ func (r *runner) result(err error, reason string, begin time.Time) error {
 
 // gaveUp looks in the joined result of the stages' Stop calls for the
 // stages that Run stopped waiting for because the shutdown's own context
-// ended (a missed stage bound is not that), and returns that context's
-// cause and how many tasks they left pending. Only the StageErrors at the
-// top of the joins count: a task may return one of its own.
-func gaveUp(err error) (cause error, pending int) {
+// ended (a missed stage bound is not that), and returns how many tasks
+// they left pending and that context's cause. Only the StageErrors in the
+// joins count, not those inside a task's error.
+func gaveUp(err error) (pending int, cause error) {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			c, n := gaveUp(e)
+			n, c := gaveUp(e)
 			cause = cmpOr(cause, c)
 			pending += n
 		}
-		return cause, pending
+		return pending, cause
 	}
 	se, ok := err.(*waitgroup.StageError)
 	if !ok {
-		return nil, 0
+		return 0, nil
 	}
 	we, ok := se.Err.(*waitgroup.WaitError)
 	if !ok {
-		return nil, 0
+		return 0, nil
 	}
 	if errors.Is(we.Cause, waitgroup.ErrStageTimeout) {
-		return nil, we.Total
+		return we.Total, nil
 	}
-	return we.Cause, we.Total
+	return we.Total, we.Cause
 }
 
 func cmpOr(a, b error) error {
