@@ -9,13 +9,6 @@ import (
 	"time"
 )
 
-// Stages lives in this package rather than in graceful because stopping in
-// order is not only main's business: a Start/Wait/Close type stops its
-// accept loop before its connections in its own Close, with no signal
-// involved (examples/service does). It is built on the public API of Group
-// alone (WithContext, Cancel, Wait, Pending), so it adds nothing to the
-// cost of a Group that does not use it.
-
 // ErrStageTimeout is matched (with [errors.Is]) by the error of a stage that
 // was still busy when its own bound passed: the [*StageError] that
 // [Stages.Stop] reports for it, and the errors of the graceful package's
@@ -67,6 +60,18 @@ func (e *StageError) Unwrap() error { return e.Err }
 // then cancels the next stage and waits for it with that stage's own bound.
 // So the database is still closed when a flush is stuck. The price is that
 // the tasks of the late stage may still run when the next one starts.
+//
+// Stages is in this package rather than in graceful because stopping in
+// order is not only main's business: a Start/Wait/Close type stops its
+// accept loop before its connections in its own Close, with no signal
+// involved (examples/service does), and graceful.Run only calls Stop after
+// its own group (graceful.Then). It is built on Group's public methods
+// alone, so it costs nothing to a Group that does not use it.
+//
+// When Stop has waited for a stage rather than given up on it, the return
+// of the stage's tasks (and their Done calls) synchronizes before the
+// cancellation of the next stage's context: a closer may read what the
+// flusher wrote without a lock.
 //
 // A zero Stages is valid and has no stages; the contexts of its stages
 // derive from [context.Background]. A Stages must not be copied after first
