@@ -53,7 +53,8 @@ func ExampleServeHTTP() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	err = graceful.Run(ctx, func(g *waitgroup.Group) error {
-		g.Go(graceful.ServeHTTP(srv, ln, 5*time.Second), waitgroup.Name("http"))
+		reqs := g.Sub(waitgroup.GroupName("requests"))
+		g.Go(graceful.ServeHTTP(reqs, srv, ln, 5*time.Second), waitgroup.Name("http"))
 		g.Go(func(context.Context) error {
 			resp, err := http.Get(url)
 			if err != nil {
@@ -112,5 +113,51 @@ func ExampleServeTCP() {
 	fmt.Println("Run returned", err)
 	// Output:
 	// hello, gopher
+	// Run returned <nil>
+}
+
+// A service whose writer must flush what the intake accepted, and whose
+// file must be closed last: the intake is Run's group, the writer and the
+// file are later stages. The writer's context is cancelled only once the
+// intake has stopped, so the event accepted during the shutdown is written.
+func ExampleThen() {
+	var stages waitgroup.Stages
+	flush := stages.Add("flush", 5*time.Second)
+	files := stages.Add("close", time.Second)
+	events := make(chan string, 100)
+	var file []string // stands for the events file
+
+	sigs := make(chan os.Signal, 1)
+	err := graceful.Run(context.Background(), func(g *waitgroup.Group) error {
+		g.Go(func(ctx context.Context) error {
+			events <- "accepted before the signal"
+			sigs <- syscall.SIGTERM
+			<-ctx.Done()
+			events <- "accepted while stopping" // a request in flight
+			return nil
+		}, waitgroup.Name("intake"))
+		flush.Go(func(ctx context.Context) error {
+			for {
+				select {
+				case e := <-events:
+					file = append(file, e)
+				case <-ctx.Done(): // the intake has stopped: nothing more comes
+					for len(events) > 0 {
+						file = append(file, <-events)
+					}
+					return nil
+				}
+			}
+		}, waitgroup.Name("writer"))
+		files.Go(func(ctx context.Context) error {
+			<-ctx.Done()
+			fmt.Println("closing the file with", file)
+			return nil
+		}, waitgroup.Name("file"))
+		return nil
+	}, graceful.Signals(sigs), graceful.GroupName("intake"), graceful.StageTimeout(5*time.Second), graceful.Then(&stages))
+	fmt.Println("Run returned", err)
+	// Output:
+	// closing the file with [accepted before the signal accepted while stopping]
 	// Run returned <nil>
 }

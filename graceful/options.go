@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/gowaitgroup/waitgroup"
 )
 
 // DefaultShutdownTimeout is the shutdown deadline Run uses without
@@ -24,6 +26,9 @@ type config struct {
 	timeout   time.Duration
 	readiness *Readiness
 	signals   <-chan os.Signal // nil: signal.Notify for SIGINT and SIGTERM
+	name      string           // of Run's group, the first stage
+	stage     time.Duration    // bound of the first stage; 0: none of its own
+	then      *waitgroup.Stages
 }
 
 type optionFunc func(*config)
@@ -43,8 +48,9 @@ func Logger(l *slog.Logger) Option {
 // DrainDelay makes Run wait d after marking the service as draining and
 // before cancelling the tasks, so that load balancers that poll a
 // [Readiness] handler stop sending new work while the service still accepts
-// it. The delay counts against the shutdown timeout. A second signal, or
-// the tasks all ending, cuts it short. The default is no delay.
+// it. The delay counts against the shutdown timeout, and must be shorter
+// than it, or Run refuses to start. A second signal, or the tasks all
+// ending, cuts it short. The default is no delay.
 func DrainDelay(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.drain = max(d, 0) })
 }
@@ -74,4 +80,44 @@ func WithReadiness(r *Readiness) Option {
 // received counts as a signal; a closed channel counts as none.
 func Signals(ch <-chan os.Signal) Option {
 	return optionFunc(func(c *config) { c.signals = ch })
+}
+
+// GroupName names the group Run creates and passes to start, which is the
+// first stage of the shutdown; the default is "main". The name appears in
+// the errors that list pending tasks ([waitgroup.TaskInfo.Group]) and in
+// the [*waitgroup.StageError] of that stage.
+func GroupName(name string) Option {
+	if name == "" {
+		panic("graceful: GroupName with an empty name")
+	}
+	return optionFunc(func(c *config) { c.name = name })
+}
+
+// StageTimeout bounds the first stage of the shutdown, the stop of Run's
+// own group (its tasks and the groups linked to it), counted from the end
+// of the drain delay. When it passes, Run reports the stage's pending tasks
+// in a [*waitgroup.StageError] matching [waitgroup.ErrStageTimeout] and
+// goes on to the stages of [Then], so that a stuck request does not cost
+// the flush of everything else its turn. The default, zero, is no bound of
+// its own: only the shutdown deadline. The drain delay and d together must
+// end before the shutdown timeout, or Run refuses to start.
+func StageTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.stage = max(d, 0) })
+}
+
+// Then makes st's stages follow Run's own group in the shutdown: once the
+// group has stopped (or its [StageTimeout] passed), Run calls
+// [waitgroup.Stages.Stop] on st, within what is left of the shutdown
+// deadline and with the shutdown's cause. While the service runs, Run also
+// waits for st's stages, and a stage whose context is cancelled (a task
+// failed under [waitgroup.CancelOnError]) starts the shutdown, as a failing
+// task of Run's group does. Add st's stages before Run, or in start: Run
+// watches the stages it finds once start has returned.
+//
+// Run takes over st's Stop: do not call it elsewhere.
+func Then(st *waitgroup.Stages) Option {
+	if st == nil {
+		panic("graceful: Then with a nil *waitgroup.Stages")
+	}
+	return optionFunc(func(c *config) { c.then = st })
 }

@@ -21,50 +21,73 @@ var ErrShutdown = errors.New("graceful: shutting down")
 
 // ErrTimeout is matched by the error Run returns when the shutdown deadline
 // passed before every task ended. That error also matches
-// [context.DeadlineExceeded] and is a [*waitgroup.WaitError] for
-// [errors.As], whose Pending field lists the tasks still running.
+// [context.DeadlineExceeded], and [errors.As] finds in it the
+// [*waitgroup.StageError] of the stage Run was waiting for, and its
+// [*waitgroup.WaitError], whose Pending field lists the tasks still running.
+// A stage's own bound passing is not this error: it matches
+// [waitgroup.ErrStageTimeout] instead.
 var ErrTimeout = errors.New("graceful: shutdown deadline passed")
 
 // ErrInterrupted is matched by the error Run returns when a second signal
-// arrived during the shutdown. That error is also a [*waitgroup.WaitError]
-// listing the tasks still running.
+// arrived during the shutdown. That error also holds a
+// [*waitgroup.WaitError] listing the tasks still running.
 var ErrInterrupted = errors.New("graceful: second signal")
+
+// ErrInvalidOptions is matched by the error Run returns, before it starts
+// anything, when its options cannot work together: a drain delay that is
+// not shorter than the shutdown timeout would cancel no task before the
+// deadline, and a [StageTimeout] that does not end before it bounds nothing.
+var ErrInvalidOptions = errors.New("graceful: options that cannot work")
 
 // Run starts a service and stops it gracefully. It is meant to be called by
 // main, as the last thing main does before exiting with a status that says
 // whether Run returned nil.
 //
-// Run creates a [waitgroup.Group] whose context carries ctx's values (but
-// not its cancellation: see below) and that is cancelled on the first task
-// error, as with [waitgroup.CancelOnError], and calls start with it. start
-// should open what can fail (listeners, files) before starting any task, and
-// start the service's tasks with [waitgroup.Group.Go] (or Add, Sub, Link)
-// and return; it must not block. If start returns an error, Run cancels the
-// group, waits for the tasks start did start (with the shutdown deadline),
-// and returns that error, joined with any task error.
+// Run creates a [waitgroup.Group] (named by [GroupName], "main" by default)
+// whose context carries ctx's values (but not its cancellation: see below)
+// and that is cancelled on the first task error, as with
+// [waitgroup.CancelOnError], and calls start with it. start should open what
+// can fail (listeners, files) before starting any task, and start the
+// service's tasks with [waitgroup.Group.Go] (or Add, Sub, Link) and return;
+// it must not block. If start returns an error, Run shuts down as below
+// (without drain delay) and returns that error, joined with any task error.
+//
+// The group is the first stage of the shutdown; the stages of [Then], if
+// given, follow it in order (see [waitgroup.Stages]): put the intake
+// (listeners, consumers) in the group, and the writers that flush what it
+// accepted, then the clients and files they use, in later stages, so that
+// they are not told to stop before the intake has stopped.
 //
 // Run then returns when one of these happens:
 //
-//   - Every task has ended by itself: Run returns what [waitgroup.Group.Wait]
-//     returns, nil if no task failed.
-//   - A task fails (returns an error or panics): the group's context is
-//     already cancelled; Run marks the service as draining, waits for the
-//     other tasks with the shutdown deadline, and returns the errors. A
+//   - Every task of every stage has ended by itself: Run returns their
+//     errors, nil if no task failed.
+//   - A task fails (returns an error or panics), or a stage of Then is
+//     cancelled (a task of a stage with CancelOnError failed): the group's
+//     context is cancelled at once; Run logs the failure, marks the service
+//     as draining, stops the stages in order, and returns the errors. A
 //     panic is a [*waitgroup.PanicError] with its stack.
 //   - SIGINT or SIGTERM arrives (or a value on the [Signals] channel), or ctx
 //     is done: Run marks the [Readiness] as draining, waits the
-//     [DrainDelay], cancels the group's context with a cause matching
-//     [ErrShutdown], and waits for every task. It returns nil if they all
-//     end in time with no error other than echoes of that cancellation:
+//     [DrainDelay], then stops the stages in order, cancelling each with a
+//     cause matching [ErrShutdown]. It returns nil if they all end in time
+//     with no error other than echoes of that cancellation:
 //     context.Canceled, that cause or ErrShutdown, perhaps wrapped, and
 //     never a panic, as waitgrouptest.IsEcho says.
 //
 // The shutdown deadline ([ShutdownTimeout], [DefaultShutdownTimeout] by
-// default) runs from the start of the shutdown. If it passes, or if a second
-// signal arrives during the shutdown, Run stops waiting at once and returns
-// an error matching [ErrTimeout] or [ErrInterrupted] that wraps a
-// [*waitgroup.WaitError] naming every task still running; those tasks are not
+// default) runs from the start of the shutdown and bounds all the stages
+// together; [StageTimeout] and the bounds given to [waitgroup.Stages.Add]
+// bound each. A stage that misses its own bound is reported as a
+// [*waitgroup.StageError] matching [waitgroup.ErrStageTimeout], and the next
+// stage still gets its turn. If the shutdown deadline passes, or if a second
+// signal arrives during the shutdown, Run stops waiting at once, cancels
+// the stages not yet stopped, and returns an error matching [ErrTimeout] or
+// [ErrInterrupted] that names every task still running; those tasks are not
 // stopped (Go cannot stop a goroutine), so main should exit non-zero.
+//
+// Options that cannot work together make Run return an error matching
+// [ErrInvalidOptions] before it starts anything.
 //
 // Unless the [Signals] option is given, Run registers a private channel with
 // [os/signal.Notify] for SIGINT and SIGTERM before calling start, and stops
@@ -83,12 +106,15 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 	if start == nil {
 		panic("graceful: Run with nil start function")
 	}
-	r := &runner{config: config{timeout: DefaultShutdownTimeout}}
+	r := &runner{config: config{timeout: DefaultShutdownTimeout, name: "main"}}
 	for _, o := range opts {
 		if o == nil {
 			panic("graceful: nil Option")
 		}
 		o.apply(&r.config)
+	}
+	if err := r.check(); err != nil {
+		return err
 	}
 	if r.signals == nil {
 		// Two slots: the second signal must not be dropped while Run is
@@ -102,22 +128,45 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 	// The group does not inherit ctx's cancellation: when ctx ends, the
 	// service drains as it does on SIGTERM, and only then are the tasks told
 	// to stop.
-	g := waitgroup.WithContext(context.WithoutCancel(ctx), waitgroup.CancelOnError())
-	defer g.Cancel(nil) // release the context; a no-op once cancelled
+	first := waitgroup.NewStages(ctx)
+	g := first.Add(r.name, r.stage, waitgroup.CancelOnError())
+	r.stages = []*waitgroup.Stages{first}
+	if r.then != nil {
+		r.stages = append(r.stages, r.then)
+	}
+	// Release the contexts; a no-op for the stages already stopped.
+	defer func() {
+		for _, st := range r.stages {
+			for _, sg := range st.All() {
+				sg.Cancel(nil)
+			}
+		}
+	}()
 
 	if err := start(g); err != nil {
 		err = fmt.Errorf("graceful: start: %w", err)
 		r.cause = fmt.Errorf("%w: %w", ErrShutdown, err)
 		g.Cancel(r.cause)
-		return errors.Join(err, r.shutdown(g, "start failed", nil, false))
+		return errors.Join(err, r.shutdown("start failed", r.cause, false))
+	}
+	// A later stage cancelled before the shutdown has failed (CancelOnError)
+	// or been cancelled by one of its tasks: either way the service cannot
+	// go on, so its cancellation becomes the group's, as a task failure.
+	if r.then != nil {
+		for name, sg := range r.then.All() {
+			stop := context.AfterFunc(sg.Context(), func() {
+				g.Cancel(fmt.Errorf("graceful: stage %q stopped before the shutdown: %w", name, context.Cause(sg.Context())))
+			})
+			defer stop()
+		}
 	}
 
 	// Wait for the tasks to end by themselves, in the background, so that a
-	// signal can interrupt it; the Wait gives up, and leaves nothing behind,
+	// signal can interrupt it; the Waits give up, and leave nothing behind,
 	// once idleCtx is cancelled.
 	idleCtx, stopIdle := context.WithCancel(context.Background())
 	idle := make(chan error, 1)
-	go func() { idle <- g.Wait(idleCtx) }()
+	go func() { idle <- r.waitAll(idleCtx) }()
 	for {
 		var (
 			reason string
@@ -141,114 +190,117 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 		case <-g.Context().Done():
 			// A task failed and cancelled the group: its siblings are
 			// already stopping, so a drain delay would only add latency.
+			failure := context.Cause(g.Context())
+			r.logFailure(failure)
 			reason = "task failed"
+			cause = fmt.Errorf("%w: a task failed: %v", ErrShutdown, failure)
 			delay = false
 		}
 		stopIdle()
 		<-idle
-		return r.shutdown(g, reason, cause, delay)
+		return r.shutdown(reason, cause, delay)
 	}
 }
 
 type runner struct {
 	config
-	cause error // the cause Run cancelled the group with, once it has
+	cause  error               // the cause Run cancelled the group with, once it has
+	stages []*waitgroup.Stages // Run's group first, then Then's stages
 }
 
-// shutdown runs the stages that follow the decision to stop: mark
-// draining, wait the drain delay if delay is set, cancel g with cause
-// (unless nil: g is already cancelled), and wait for g with the deadline.
-func (r *runner) shutdown(g *waitgroup.Group, reason string, cause error, delay bool) error {
+// check refuses the options that cannot work.
+func (r *runner) check() error {
+	if r.drain >= r.timeout {
+		return fmt.Errorf("%w: the drain delay (%v) is not shorter than the shutdown timeout (%v), so the tasks could not be stopped before the deadline",
+			ErrInvalidOptions, r.drain, r.timeout)
+	}
+	if r.stage > 0 && r.drain+r.stage >= r.timeout {
+		return fmt.Errorf("%w: the drain delay (%v) and the first stage's bound (%v) reach the shutdown timeout (%v), so the bound would end nothing",
+			ErrInvalidOptions, r.drain, r.stage, r.timeout)
+	}
+	return nil
+}
+
+// waitAll waits for every stage, in order, without cancelling any.
+func (r *runner) waitAll(ctx context.Context) error {
+	var errs []error
+	for _, st := range r.stages {
+		if err := st.Wait(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// shutdown marks the service as draining and runs the stop in the
+// background, so that a second signal can cut it short.
+func (r *runner) shutdown(reason string, cause error, delay bool) error {
 	begin := time.Now()
 	r.log(slog.LevelInfo, "graceful: shutdown started", "reason", reason, "timeout", r.timeout)
 	if r.readiness != nil {
 		r.readiness.Drain()
 	}
-
 	// The deadline runs from now and covers the drain delay too; a second
-	// signal cancels waitCtx with its own cause. One Wait, started now,
-	// covers every stage, so that tasks ending during the delay are seen.
+	// signal cancels waitCtx with its own cause.
 	deadlineCtx, cancelDeadline := context.WithDeadlineCause(context.Background(), begin.Add(r.timeout), ErrTimeout)
 	defer cancelDeadline()
 	waitCtx, interrupt := context.WithCancelCause(deadlineCtx)
 	defer interrupt(nil)
 	done := make(chan error, 1)
-	go func() { done <- g.Wait(waitCtx) }()
-
-	var delayed <-chan time.Time
-	if delay && r.drain > 0 {
-		r.log(slog.LevelInfo, "graceful: draining", "delay", r.drain)
-		t := time.NewTimer(r.drain)
-		defer t.Stop()
-		delayed = t.C
-	} else {
-		delayed = closedTime
-	}
-	cancelled := false
+	r.cause = cause
+	go func() { done <- r.stop(waitCtx, cause, delay) }()
 	for {
 		select {
-		case <-delayed:
-			delayed = nil
-			if cause != nil {
-				r.log(slog.LevelInfo, "graceful: cancelling tasks", "pending", len(g.Pending()))
-				r.cause = cause
-				g.Cancel(cause)
-			}
-			cancelled = true
-			continue
+		case err := <-done:
+			return r.result(err, reason, begin)
 		case sig, ok := <-r.signals:
 			if !ok {
 				r.signals = nil
 				continue
 			}
+			// The stop gives up at once, cancelling what is left.
 			interrupt(fmt.Errorf("%w (%v)", ErrInterrupted, sig))
-		case err := <-done:
-			// Done, or the deadline passed: either way the Wait has
-			// returned and g is no longer being waited for.
-			if !cancelled {
-				g.Cancel(cause) // tasks that outlive Run should know
-			}
-			return r.result(err, reason, begin)
 		}
-		// Interrupted: the Wait gives up at once.
-		err := <-done
-		g.Cancel(cause)
-		return r.result(err, reason, begin)
 	}
 }
 
-// closedTime is a channel that never blocks, standing for a drain delay
-// that is already over.
-var closedTime = func() chan time.Time {
-	c := make(chan time.Time)
-	close(c)
-	return c
-}()
-
-// result turns the outcome of the shutdown's Wait into Run's result and
-// logs it.
-func (r *runner) result(err error, reason string, begin time.Time) error {
-	took := time.Since(begin)
-	// Only Wait's own give-up is a *WaitError at the top; a task may return
-	// one of its own (ServeTCP does), which is just a task error.
-	if we, ok := err.(*waitgroup.WaitError); ok {
-		if errors.Is(we.Cause, ErrInterrupted) {
-			r.log(slog.LevelError, "graceful: shutdown abandoned on second signal", "took", took, "pending", we.Total, "err", err)
-			return fmt.Errorf("graceful: shutdown (%s) abandoned: %w", reason, err)
+// stop waits the drain delay, if delay is set, then stops the stages in
+// order with cause, all within ctx.
+func (r *runner) stop(ctx context.Context, cause error, delay bool) error {
+	if delay && r.drain > 0 {
+		r.log(slog.LevelInfo, "graceful: draining", "delay", r.drain)
+		// Cut short if every task ends by itself meanwhile.
+		dctx, cancel := context.WithTimeout(ctx, r.drain)
+		r.waitAll(dctx)
+		cancel()
+	}
+	// The first stage is cancelled before anything is counted for the log,
+	// and the count describes no task: a million pending IDs cost nothing
+	// here.
+	if len(r.stages) > 0 {
+		for _, sg := range r.stages[0].All() {
+			sg.Cancel(cause)
+			break // the later stages wait their turn
 		}
-		r.log(slog.LevelError, "graceful: shutdown deadline passed", "took", took, "pending", we.Total, "err", err)
-		return fmt.Errorf("graceful: shutdown (%s) did not finish within %v: %w", reason, r.timeout, err)
 	}
-	if err == nil || isEcho(err, r.cause, ErrShutdown) {
-		r.log(slog.LevelInfo, "graceful: shutdown complete", "took", took)
-		return nil
-	}
-	r.log(slog.LevelError, "graceful: shutdown complete with errors", "took", took, "err", err)
-	return err
-}
-
-func (r *runner) log(level slog.Level, msg string, args ...any) {
 	if r.logger != nil {
-		r.logger.Log(context.Background(), level, msg, args...)
+		pending := 0
+		for _, st := range r.stages {
+			for _, sg := range st.All() {
+				_, n := sg.OldestPending(0)
+				pending += n
+			}
+		}
+		r.log(slog.LevelInfo, "graceful: cancelling tasks", "pending", pending)
 	}
+	var errs []error
+	for _, st := range r.stages {
+		if err := st.Stop(ctx, cause); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -76,7 +76,7 @@ func TestRunTaskFailureStopsService(t *testing.T) {
 			}, waitgroup.Name("failing"))
 			return nil
 		}, graceful.Signals(make(chan os.Signal)), graceful.WithReadiness(&ready),
-			graceful.DrainDelay(time.Hour)) // must not apply: the tasks are already cancelled
+			graceful.DrainDelay(time.Hour), graceful.ShutdownTimeout(2*time.Hour)) // must not apply: the tasks are already cancelled
 		if !errors.Is(err, errBoom) {
 			t.Fatalf("Run = %v, want %v", err, errBoom)
 		}

@@ -128,8 +128,8 @@ func TestServeTCPForceCloses(t *testing.T) {
 		if d := time.Since(begin); d != 3*time.Second {
 			t.Errorf("task returned after %v, want the 3s timeout", d)
 		}
-		if !errors.Is(err, graceful.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("ServeTCP = %v, want ErrTimeout", err)
+		if !errors.Is(err, waitgroup.ErrStageTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, graceful.ErrTimeout) {
+			t.Errorf("ServeTCP = %v, want ErrStageTimeout, not the service's ErrTimeout", err)
 		}
 		var we *waitgroup.WaitError
 		if !errors.As(err, &we) || we.Total != 1 || !strings.HasPrefix(we.Pending[0].Name, "conn from ") || we.Pending[0].Group != "conns" {

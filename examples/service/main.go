@@ -1,7 +1,8 @@
 // Command service demonstrates a Start/Wait/Close service built on
-// waitgroup: a TCP echo server whose Close stops accepting, drains its
-// connections within a deadline, force-closes what is left and waits for
-// every goroutine it started.
+// waitgroup: a TCP echo server whose Close stops in stages (a
+// waitgroup.Stages): it stops accepting, then drains its connections within
+// a deadline, force-closes what is left and waits for every goroutine it
+// started.
 //
 // Run it with no arguments: it starts the server on an ephemeral port of
 // 127.0.0.1, has a few clients echo some lines, closes the server while one

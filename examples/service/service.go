@@ -21,14 +21,17 @@ var errDraining = errors.New("service: draining")
 var errForced = errors.New("service: connections force-closed after the drain deadline")
 
 // Service is a line-based TCP echo server with the Start/Wait/Close life
-// cycle of a long-running service:
+// cycle of a long-running service, in two stages of a [waitgroup.Stages]:
 //
-//   - a listener, tracked by an ID from [waitgroup.Group.Add] that Start
-//     takes and Close hands back, because the listener ends in Close, not in
-//     a goroutine;
-//   - an accept loop, a task started with Go;
-//   - one task per connection in a connection-draining group linked to the
-//     outer one, so that waiting for the service waits for its connections.
+//   - "accept": a listener, tracked by an ID from [waitgroup.Group.Add] that
+//     Start takes and Close hands back, because the listener ends in Close,
+//     not in a goroutine; and an accept loop, a task started with Go;
+//   - "conns": one task per connection, whose context is cancelled only
+//     once the accept stage has stopped, and which has DrainTimeout to
+//     stop.
+//
+// A group named "service" links the stages, so that waiting for the
+// service, or listing its pending tasks, covers both.
 //
 // Close stops it in the order that loses no request: stop accepting, let
 // connections finish the request they are serving, force-close those still
@@ -44,8 +47,10 @@ type Service struct {
 	// Handle computes the reply to one request line; nil echoes the line.
 	Handle func(line string) string
 
-	g        *waitgroup.Group // the listener ID, the accept loop, and conns
-	conns    *waitgroup.Group // one task per connection; linked to g
+	g        *waitgroup.Group // links the stages
+	stages   waitgroup.Stages // intake, then conns
+	intake   *waitgroup.Group // the listener ID and the accept loop
+	conns    *waitgroup.Group // one task per connection
 	l        net.Listener
 	listenID waitgroup.ID
 
@@ -61,13 +66,15 @@ func (s *Service) Start(l net.Listener) error {
 		return errors.New("service: Start called twice")
 	}
 	s.g = waitgroup.New(waitgroup.GroupName("service"))
-	s.conns = s.g.Sub(waitgroup.GroupName("conns"))
+	s.intake = s.stages.Add("accept", 0)
+	s.conns = s.stages.Add("conns", cmp.Or(s.DrainTimeout, 5*time.Second))
+	s.g.Link(&s.stages)
 	s.open = make(map[net.Conn]struct{})
 	s.l = l
 	// The listener is work that ends when Close says so: an ID, not a
 	// goroutine, keeps Wait from returning before then.
-	s.listenID = s.g.Add(waitgroup.Name("listener " + l.Addr().String()))
-	s.g.Go(s.accept, waitgroup.Name("accept loop"))
+	s.listenID = s.intake.Add(waitgroup.Name("listener " + l.Addr().String()))
+	s.intake.Go(s.accept, waitgroup.Name("accept loop"))
 	return nil
 }
 
@@ -136,9 +143,11 @@ func (s *Service) closeConn(c net.Conn) {
 //
 //  1. it closes the listener, so that no connection is accepted from now on
 //     and the accept loop ends, and hands back the listener's ID;
-//  2. it tells the connections to drain: idle ones close at once, busy ones
-//     after the request they serve; it waits up to DrainTimeout for that;
-//  3. it force-closes the connections still open at that deadline;
+//  2. it stops the stages: the accept stage, then the connections, told to
+//     drain only once nothing can be accepted any more: idle ones close at
+//     once, busy ones after the request they serve, within DrainTimeout,
+//     the stage's bound;
+//  3. it force-closes the connections still open after that bound;
 //  4. it waits for the whole service: accept loop and every connection.
 //
 // The listener goes first because a connection accepted during the drain
@@ -158,21 +167,18 @@ func (s *Service) Close() error {
 	if err := s.l.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close listener: %w", err))
 	}
-	if err := s.g.Done(s.listenID); err != nil {
+	if err := s.intake.Done(s.listenID); err != nil {
 		errs = append(errs, err) // Close called twice
 	}
 
-	s.conns.Cancel(errDraining)
-	drainCtx, cancelDrain := context.WithTimeout(ctx, cmp.Or(s.DrainTimeout, 5*time.Second))
-	err := s.conns.Wait(drainCtx)
-	cancelDrain()
-	var we *waitgroup.WaitError
-	if errors.As(err, &we) {
+	err := s.stages.Stop(ctx, errDraining)
+	var se *waitgroup.StageError
+	if errors.As(err, &se) && se.Stage == "conns" && errors.Is(se, waitgroup.ErrStageTimeout) {
 		n := s.forceClose()
-		errs = append(errs, fmt.Errorf("%w: %d still open: %w", errForced, n, err))
+		errs = append(errs, fmt.Errorf("%w: %d still open: %w", errForced, n, se.Err))
 	}
-	// Other errors of the connections are the conns group's; the outer
-	// Wait reports them, with the accept loop's, once.
+	// The tasks' errors are reported by the Wait below, once, with those
+	// of the connections that were force-closed.
 
 	if err := s.g.Wait(ctx); err != nil {
 		errs = append(errs, err)

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,10 +24,11 @@ const demoConcurrency = 128
 
 // outcome of one demo request.
 const (
-	pending     int32 = iota
-	created           // 201: its event must be in the file
-	refusedBusy       // 503: draining
-	failed            // no HTTP answer (connection refused or reset) or another status
+	pending        int32 = iota
+	created              // 201: its event must be in the file
+	refusedBusy          // 503: draining
+	refusedFailing       // 503: the events file is failing (or too many events wait)
+	failed               // no HTTP answer (connection refused or reset) or another status
 )
 
 // demo serves on an ephemeral port, loads the server from inside the
@@ -46,7 +48,7 @@ func demo(cfg config, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "events.log")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	svc, err := newService(cfg, path, nil)
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(stderr, "tracker: %v\n", err)
@@ -54,10 +56,17 @@ func demo(cfg config, stdout, stderr io.Writer) int {
 	}
 
 	l := newLoad(cfg.requests, "http://"+ln.Addr().String())
-	fmt.Fprintf(stdout, "tracker demo: %d POST /event to %v, %d at a time; SIGTERM after %d answers\n",
+	fmt.Fprintf(stdout, "tracker demo: %d POST /event to %v, %d at a time; SIGTERM after %d answers",
 		cfg.requests, ln.Addr(), demoConcurrency, l.sigAfter)
+	if cfg.faultRate > 0 {
+		fmt.Fprintf(stdout, "; writes fail with probability %v (seed %d)", cfg.faultRate, cfg.seed)
+	}
+	if cfg.sync {
+		fmt.Fprint(stdout, "; 201 once synced")
+	}
+	fmt.Fprintln(stdout)
 	start := time.Now()
-	_, err = serve(context.Background(), cfg, ln, f, nil, l.start)
+	err = svc.serve(context.Background(), ln, l.start)
 	stopped := time.Now()
 
 	// The load ends quickly once the server is gone: connections are
@@ -79,12 +88,14 @@ func demo(cfg config, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "sent      %d requests\n", cfg.requests)
 	fmt.Fprintf(stdout, "201       %d (event accepted)\n", s.created)
 	fmt.Fprintf(stdout, "503       %d (draining)\n", s.busy)
+	fmt.Fprintf(stdout, "503       %d (events file failing)\n", s.failing)
 	fmt.Fprintf(stdout, "failed    %d (refused after the listener closed)\n", s.failed)
+	fmt.Fprintf(stdout, "writes    %d failed and retried\n", svc.track.Failures())
 	fmt.Fprintf(stdout, "recorded  %d events\n", s.recorded)
-	fmt.Fprintf(stdout, "lost %d, unexpected %d\n", s.lost, s.unexpected)
+	fmt.Fprintf(stdout, "lost %d, unexpected %d, partial lines %d\n", s.lost, s.unexpected, s.partial)
 	fmt.Fprintf(stdout, "shutdown  %dms from SIGTERM to the last event written (drain delay %v); whole run %dms\n",
 		stopped.Sub(l.sigAt()).Milliseconds(), cfg.drain, stopped.Sub(start).Milliseconds())
-	if err != nil || s.lost != 0 || s.unexpected != 0 || s.created == 0 {
+	if err != nil || s.lost != 0 || s.unexpected != 0 || s.partial != 0 || s.created == 0 {
 		fmt.Fprintln(stdout, "FAIL: not every 201 was recorded exactly once")
 		return 1
 	}
@@ -135,14 +146,18 @@ func (l *load) start() {
 func (l *load) send(i int) {
 	o := failed
 	resp, err := l.client.Post(l.base+"/event?id=ev-"+strconv.Itoa(i), "", nil)
+	var body []byte
 	if err == nil {
-		io.Copy(io.Discard, resp.Body)
+		body, _ = io.ReadAll(resp.Body)
 		resp.Body.Close()
 		switch resp.StatusCode {
 		case http.StatusCreated:
 			o = created
 		case http.StatusServiceUnavailable:
-			o = refusedBusy
+			o = refusedFailing
+			if bytes.Contains(body, []byte("shutting down")) {
+				o = refusedBusy
+			}
 		}
 	}
 	l.outcome[i].Store(o)
@@ -178,28 +193,27 @@ func (l *load) wait(ctx context.Context) error {
 }
 
 type summary struct {
-	created, busy, failed int
-	recorded              int
-	lost                  int // 201s whose event is not in the file
-	unexpected            int // lines that are not exactly one 201's event
+	created, busy, failing, failed int
+	recorded                       int
+	lost                           int // 201s whose event is not in the file
+	unexpected                     int // lines that are not exactly one 201's event
+	partial                        int // 1 if the file does not end with a whole line
 }
 
 // check compares the events file with the answers the clients got.
 func (l *load) check(path string) (summary, error) {
 	var s summary
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return s, err
 	}
-	defer f.Close()
-	seen := make(map[string]int)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		seen[sc.Text()]++
-		s.recorded++
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		s.partial = 1
 	}
-	if err := sc.Err(); err != nil {
-		return s, err
+	seen := make(map[string]int)
+	for line := range strings.Lines(string(data)) {
+		seen[strings.TrimSuffix(line, "\n")]++
+		s.recorded++
 	}
 	for i := range l.outcome {
 		id := "ev-" + strconv.Itoa(i)
@@ -214,6 +228,9 @@ func (l *load) check(path string) (summary, error) {
 			s.unexpected += max(n-1, 0)
 		case refusedBusy:
 			s.busy++
+			s.unexpected += n
+		case refusedFailing:
+			s.failing++
 			s.unexpected += n
 		default:
 			s.failed++

@@ -329,7 +329,9 @@ func TestServeDeadlineNamesStuckEvent(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-	for _, want := range []string{`"event slowpoke"`, `in group "events"`, "did not finish within 1s"} {
+	// The writer's stage has 400ms of the 1s: 4/10 of what is left after
+	// the (zero) drain delay.
+	for _, want := range []string{`"event slowpoke"`, `in group "events"`, `stage \"events\" did not stop within 400ms`} {
 		if !strings.Contains(p.stderr.String(), want) {
 			t.Errorf("stderr does not contain %q:\n%s", want, p.stderr.String())
 		}
@@ -341,11 +343,11 @@ func TestServeDeadlineNamesStuckEvent(t *testing.T) {
 // demo tracking them with bare goroutines might get lucky; with a latency
 // longer than the delay it would not.
 func TestDemo(t *testing.T) {
-	for _, args := range [][]string{nil, {"-latency", "400ms"}, {"-requests", "1"}} {
+	for _, args := range [][]string{nil, {"-latency", "400ms"}, {"-requests", "1"}, {"-fault-rate", "0.2"}, {"-sync"}} {
 		t.Run(fmt.Sprint(args), func(t *testing.T) {
 			p := startTracker(t, args...)
 			code, out := p.exit(t)
-			if code != 0 || !strings.Contains(out, "\nlost 0, unexpected 0\n") {
+			if code != 0 || !strings.Contains(out, "\nlost 0, unexpected 0, partial lines 0\n") {
 				t.Fatalf("exit code %d, output:\n%s\nstderr:\n%s", code, out, p.stderr.String())
 			}
 			t.Logf("demo output:\n%s", out)
@@ -358,6 +360,10 @@ func TestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-shutdown-timeout", "0"},
 		{"-drain-delay", "-1s"},
+		{"-drain-delay", "5s", "-shutdown-timeout", "5s"},
+		{"-drain-delay", "15s"},
+		{"-fault-rate", "1.5"},
+		{"-fault-rate", "NaN"},
 		{"-nonsense"},
 		{"extra-argument"},
 	} {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/gowaitgroup/waitgroup"
 	"github.com/gowaitgroup/waitgroup/graceful"
@@ -28,17 +30,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// newTestApp returns the HTTP side of the service over a fresh events file.
+// newTestApp returns the HTTP side of the service over a fresh events file,
+// and the group of its writer, which is running: cancel the group and wait
+// for it to have every event accepted written.
 func newTestApp(t *testing.T) (*app, *waitgroup.Group, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.log")
-	f, err := os.Create(path)
+	events := waitgroup.New()
+	tr, err := NewTracker(events, TrackerConfig{Path: path, Budget: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
-	events := waitgroup.New()
-	return &app{ready: new(graceful.Readiness), track: NewTracker(events, f, 0)}, events, path
+	events.Go(tr.Run, waitgroup.Name("writer"))
+	t.Cleanup(func() {
+		events.Cancel(nil)
+		events.Wait(context.Background())
+		tr.Close()
+	})
+	return &app{ready: new(graceful.Readiness), track: tr}, events, path
 }
 
 // Every request is answered as the contract says, and only a 201 records
@@ -81,6 +90,7 @@ func TestEventRequests(t *testing.T) {
 			if tt.status == 405 && w.Header().Get("Allow") != "POST" {
 				t.Errorf("Allow = %q, want POST", w.Header().Get("Allow"))
 			}
+			events.Cancel(nil)
 			if err := events.Wait(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -110,4 +120,62 @@ func TestHealthz(t *testing.T) {
 	if c := probe(); c != http.StatusServiceUnavailable {
 		t.Errorf("healthz while draining = %d, want 503", c)
 	}
+}
+
+// While the events file fails, the readiness probe answers 503 with the
+// reason, and events are refused with 503; once it works again, both
+// recover.
+func TestHealthzWhileFailing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newWriterFixture(t, TrackerConfig{Budget: time.Minute}, failFirst(3))
+		f.events0("a")
+		f.start()
+		a := &app{ready: new(graceful.Readiness), track: f.track}
+		do := func(method, target string) (int, string) {
+			w := httptest.NewRecorder()
+			a.routes().ServeHTTP(w, httptest.NewRequest(method, target, nil))
+			return w.Code, w.Body.String()
+		}
+		synctest.Wait()
+		if code, body := do("GET", "/healthz"); code != 503 || !strings.Contains(body, "events file failing: disk error") {
+			t.Errorf("healthz while failing = %d %q, want 503 with the reason", code, body)
+		}
+		if code, body := do("POST", "/event?id=b"); code != 503 || !strings.Contains(body, "the events file is failing: disk error, retry later") {
+			t.Errorf("event while failing = %d %q, want 503", code, body)
+		}
+		time.Sleep(time.Second)
+		if code, _ := do("GET", "/healthz"); code != 200 {
+			t.Errorf("healthz after recovery = %d, want 200", code)
+		}
+		if code, _ := do("POST", "/event?id=c"); code != 201 {
+			t.Errorf("event after recovery = %d, want 201", code)
+		}
+		if err := f.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.content(); got != "a\nc\n" {
+			t.Errorf("file = %q, want a and c", got)
+		}
+	})
+}
+
+// With -sync, a 201 comes only once the event is in the file.
+func TestEventSync(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newWriterFixture(t, TrackerConfig{Budget: time.Minute, Sync: true, Latency: time.Second}, ok)
+		f.start()
+		a := &app{ready: new(graceful.Readiness), track: f.track, sync: true}
+		begin := time.Now()
+		w := httptest.NewRecorder()
+		a.routes().ServeHTTP(w, httptest.NewRequest("POST", "/event?id=a", nil))
+		if w.Code != 201 || time.Since(begin) != time.Second {
+			t.Errorf("answer %d after %v, want 201 after the 1s write", w.Code, time.Since(begin))
+		}
+		if got := f.content(); got != "a\n" {
+			t.Errorf("file at the 201 = %q, want a", got)
+		}
+		if err := f.stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
