@@ -207,7 +207,7 @@ func gaveUp(ctx context.Context, err error) bool {
 
 // onlyEchoes reports whether err is nil or only says that tasks stopped
 // because their stage was cancelled: every error it joins matches
-// [context.Canceled] or cause.
+// [context.Canceled] or cause, and none is a panic.
 func onlyEchoes(err, cause error) bool {
 	if err == nil {
 		return true
@@ -219,6 +219,10 @@ func onlyEchoes(err, cause error) bool {
 			}
 		}
 		return true
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		return false // panic(ctx.Err()) is still a panic
 	}
 	return errors.Is(err, context.Canceled) || (cause != nil && errors.Is(err, cause))
 }
