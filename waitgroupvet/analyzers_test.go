@@ -1,0 +1,29 @@
+package waitgroupvet_test
+
+import (
+	"testing"
+
+	"github.com/gowaitgroup/waitgroup/waitgroupvet"
+	"golang.org/x/tools/go/analysis/analysistest"
+)
+
+// Each analyzer runs on its own package under testdata/src, whose // want
+// comments list every finding expected; a finding without a // want, or a
+// // want without a finding, fails the test. Each package also holds
+// look-alikes that must not be reported.
+
+func TestLostID(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), waitgroupvet.LostID, "lostid")
+}
+
+func TestAddInGo(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), waitgroupvet.AddInGo, "addingo")
+}
+
+func TestTaskCtx(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), waitgroupvet.TaskCtx, "taskctx")
+}
+
+func TestSelfWait(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), waitgroupvet.SelfWait, "selfwait")
+}
