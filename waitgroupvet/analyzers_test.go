@@ -27,3 +27,7 @@ func TestTaskCtx(t *testing.T) {
 func TestSelfWait(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), waitgroupvet.SelfWait, "selfwait")
 }
+
+func TestGroupLeak(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), waitgroupvet.GroupLeak, "groupleak", "groupleak/cmd")
+}
