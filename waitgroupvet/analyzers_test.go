@@ -31,3 +31,11 @@ func TestSelfWait(t *testing.T) {
 func TestGroupLeak(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), waitgroupvet.GroupLeak, "groupleak", "groupleak/cmd")
 }
+
+func TestCtxAfterWait(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), waitgroupvet.CtxAfterWait, "ctxafterwait")
+}
+
+func TestNoWait(t *testing.T) {
+	analysistest.Run(t, analysistest.TestData(), waitgroupvet.NoWait, "nowait")
+}
