@@ -39,3 +39,7 @@ func TestCtxAfterWait(t *testing.T) {
 func TestNoWait(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), waitgroupvet.NoWait, "nowait")
 }
+
+func TestMigrate(t *testing.T) {
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), waitgroupvet.Migrate, "migrate")
+}

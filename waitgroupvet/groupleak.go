@@ -3,7 +3,6 @@ package waitgroupvet
 import (
 	"fmt"
 	"go/ast"
-	"go/token"
 	"go/types"
 	"slices"
 	"strings"
@@ -309,18 +308,3 @@ func inBlockList(fn ast.Node, s ast.Stmt) bool {
 	return found
 }
 
-// lineEnd returns the end of the line of pos, after a comment that may end
-// it, if nothing else follows pos on that line.
-func lineEnd(pass *analysis.Pass, pos token.Pos) (token.Pos, bool) {
-	f := pass.Fset.File(pos)
-	if f == nil || f.Line(pos) >= f.LineCount() {
-		return pos, false
-	}
-	end := f.LineStart(f.Line(pos)+1) - 1
-	src, err := pass.ReadFile(f.Name())
-	if err != nil || f.Offset(end) > len(src) {
-		return pos, false
-	}
-	rest := strings.TrimSpace(string(src[f.Offset(pos):f.Offset(end)]))
-	return end, rest == "" || strings.HasPrefix(rest, "//")
-}
