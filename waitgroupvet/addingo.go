@@ -54,6 +54,9 @@ type site struct {
 }
 
 func runAddInGo(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	decls := make(map[*types.Func]*ast.FuncDecl)
 	var waits, adds []site

@@ -43,3 +43,11 @@ func TestNoWait(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), waitgroupvet.Migrate, "migrate")
 }
+
+// The waitgroup package's own tests misuse it on purpose and are not
+// checked: the stub's misuse_test.go would be reported otherwise.
+func TestOwnPackageNotChecked(t *testing.T) {
+	for _, a := range append(waitgroupvet.Analyzers(), waitgroupvet.Migrate) {
+		analysistest.Run(t, analysistest.TestData(), a, "github.com/gowaitgroup/waitgroup")
+	}
+}

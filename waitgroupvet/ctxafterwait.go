@@ -38,6 +38,9 @@ waitgroup's Group is not concerned: its Wait does not cancel its context.`,
 }
 
 func runCtxAfterWait(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	info := pass.TypesInfo

@@ -42,6 +42,9 @@ TODO and WithoutCancel, an http.Request's or a test's Context); main.main.`,
 }
 
 func runGroupLeak(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
@@ -307,4 +310,3 @@ func inBlockList(fn ast.Node, s ast.Stmt) bool {
 	})
 	return found
 }
-

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
 )
 
@@ -120,7 +121,23 @@ func groupCall(info *types.Info, call *ast.CallExpr) (kind, string, ast.Expr) {
 	default:
 		return notGroup, "", nil
 	}
-	return k, f.Name(), sel.X
+	recv := receiver(info, call, sel)
+	if recv == nil {
+		return notGroup, "", nil
+	}
+	return k, f.Name(), recv
+}
+
+// receiver returns the receiver of the method call call of sel: sel.X, or
+// for a method expression (T.M(x)) the first argument, or nil.
+func receiver(info *types.Info, call *ast.CallExpr, sel *ast.SelectorExpr) ast.Expr {
+	if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodExpr {
+		if len(call.Args) == 0 {
+			return nil
+		}
+		return call.Args[0]
+	}
+	return sel.X
 }
 
 // A ref names a group by the variable that holds it: a variable, or a
@@ -199,8 +216,8 @@ func recvRef(info *types.Info, call *ast.CallExpr) ref {
 	if !ok {
 		return ref{}
 	}
-	r := refOf(info, sel.X)
-	if s := info.Selections[sel]; s != nil && len(s.Index()) > 1 && r.valid() {
+	r := refOf(info, receiver(info, call, sel))
+	if s := info.Selections[sel]; s != nil && s.Kind() == types.MethodVal && len(s.Index()) > 1 && r.valid() {
 		r = r.withPath(s.Recv(), s.Index()[:len(s.Index())-1])
 	}
 	return r
@@ -268,3 +285,16 @@ func funcBody(n ast.Node) (*ast.BlockStmt, *ast.FuncType) {
 
 // within reports whether pos lies in n.
 func within(pos token.Pos, n ast.Node) bool { return n.Pos() <= pos && pos < n.End() }
+
+// skipPackage reports whether pass is for the waitgroup package itself or
+// its tests, which implement the methods the analyzers check and misuse
+// them on purpose to test what happens.
+func skipPackage(pass *analysis.Pass) bool {
+	return pathIs(strings.TrimSuffix(pass.Pkg.Path(), "_test"), waitgroupPath)
+}
+
+// inTest reports whether pos is in a _test.go file.
+func inTest(pass *analysis.Pass, pos token.Pos) bool {
+	f := pass.Fset.File(pos)
+	return f != nil && strings.HasSuffix(f.Name(), "_test.go")
+}

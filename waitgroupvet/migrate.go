@@ -46,6 +46,9 @@ error, where sync.WaitGroup crashed (the fix panics with it).`,
 }
 
 func runMigrate(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(fn ast.Node) {
 		body, _ := funcBody(fn)

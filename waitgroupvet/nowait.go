@@ -35,6 +35,9 @@ for.`,
 }
 
 func runNoWait(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	info := pass.TypesInfo
 	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(fn ast.Node) {

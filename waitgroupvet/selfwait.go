@@ -34,6 +34,9 @@ task starts, or in a function literal it only stores, is not reported.`,
 }
 
 func runSelfWait(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	info := pass.TypesInfo
 	in.WithStack([]ast.Node{(*ast.CallExpr)(nil), (*ast.GoStmt)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
@@ -134,7 +137,7 @@ func waitersOf(pass *analysis.Pass, scope ast.Node, g ref) map[ref]string {
 			f := callee(info, call)
 			switch {
 			case isMethod(f, waitgroupPath, "Group", "Sub"):
-				parent = refOf(info, ast.Unparen(call.Fun).(*ast.SelectorExpr).X)
+				parent = recvRef(info, call)
 			case isFunc(f, waitgroupPath, "NewResults") && len(call.Args) == 1:
 				parent = refOf(info, call.Args[0])
 			}

@@ -42,6 +42,9 @@ suggested fix uses it.`,
 }
 
 func runTaskCtx(pass *analysis.Pass) (any, error) {
+	if skipPackage(pass) {
+		return nil, nil
+	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	in.WithStack([]ast.Node{(*ast.CallExpr)(nil)}, func(n ast.Node, push bool, stack []ast.Node) bool {
 		if !push {
@@ -55,7 +58,8 @@ func runTaskCtx(pass *analysis.Pass) (any, error) {
 		}
 		switch {
 		case isMethod(f, waitgroupPath, "Group", "Go", "TryGo"), isMethod(f, waitgroupPath, "Results", "Go", "TryGo"):
-			g := render(ast.Unparen(call.Fun).(*ast.SelectorExpr).X)
+			_, _, recv := groupCall(pass.TypesInfo, call)
+			g := render(recv)
 			checkTask(pass, scope, call.Args[0], fmt.Sprintf("task passed to %s.%s", g, f.Name()), g)
 		case isFunc(f, waitgroupPath, "Map", "MapSeq") && len(call.Args) >= 3:
 			checkTask(pass, scope, call.Args[2], "function passed to waitgroup."+f.Name(), "waitgroup."+f.Name())
@@ -276,7 +280,8 @@ func checkErrgroupTask(pass *analysis.Pass, scope ast.Node, call *ast.CallExpr) 
 	if len(uses) == 0 {
 		return
 	}
-	name := render(ast.Unparen(call.Fun).(*ast.SelectorExpr).X)
+	_, _, recv := groupCall(info, call)
+	name := render(recv)
 	if derived == nil {
 		pass.ReportRangef(uses[0], "the task passed to %[1]s.%[3]s uses %[2]s, but the context errgroup.WithContext derived from it for %[1]s is discarded (%[1]s, _ :=), so %[1]s's cancellation cannot reach the task: name that context and use it in the tasks", name, parent.Name(), method)
 		return

@@ -22,6 +22,7 @@ func discarded(g *wg.Group, s *service, e embeds) {
 	var _ = g.Add()         // want `the ID returned by g.Add is discarded`
 	defer g.Add()           // want `the ID returned by g.Add is discarded`
 	x, _ := 1, g.Add()      // want `the ID returned by g.Add is discarded`
+	(*wg.Group).Add(g)      // want `the ID returned by g.Add is discarded`
 	_ = x
 }
 
