@@ -36,7 +36,9 @@ defer g.Cancel(nil) after it is made. Not reported: waitgroup.New, whose
 context derives from context.Background and so is never registered; a
 parent that ends with the function or has no cancellation (a context made
 in it by context.WithCancel, WithTimeout or WithDeadline, context.Background,
-TODO and WithoutCancel, an http.Request's or a test's Context); main.main.`,
+TODO and WithoutCancel, an http.Request's or a test's Context); the context
+parameter of a function literal, such as a service's run function, which
+usually ends as that context does; main.main.`,
 	Requires: []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
 	Run:      runGroupLeak,
 }
@@ -61,7 +63,7 @@ func runGroupLeak(pass *analysis.Pass) (any, error) {
 				return false // analyzed on its own
 			}
 			v, stmt, call := groupMade(pass.TypesInfo, m, body)
-			if v == nil || scopedContext(pass.TypesInfo, n, call.Args[0], 0) || escapes(pass.TypesInfo, n, v) {
+			if v == nil || scopedContext(pass, n, call.Args[0], 0) || escapes(pass.TypesInfo, n, v) {
 				return true
 			}
 			if g == nil {
@@ -132,7 +134,8 @@ func declOf(body ast.Node, spec *ast.ValueSpec) ast.Node {
 
 // scopedContext reports whether the context e ends with the function fn
 // or has no cancellation: see the analyzer's doc.
-func scopedContext(info *types.Info, fn ast.Node, e ast.Expr, depth int) bool {
+func scopedContext(pass *analysis.Pass, fn ast.Node, e ast.Expr, depth int) bool {
+	info := pass.TypesInfo
 	switch e := ast.Unparen(e).(type) {
 	case *ast.CallExpr:
 		f := callee(info, e)
@@ -142,16 +145,37 @@ func scopedContext(info *types.Info, fn ast.Node, e ast.Expr, depth int) bool {
 			isMethod(f, "testing", "common", "Context") || isMethod(f, "testing", "TB", "Context")
 	case *ast.Ident:
 		v, ok := info.Uses[e].(*types.Var)
-		if !ok || depth > 4 || !within(v.Pos(), fn) {
+		if !ok || depth > 4 {
+			return false
+		}
+		if litParam(pass, v) {
+			return true
+		}
+		if !within(v.Pos(), fn) {
 			return false
 		}
 		scoped := false
 		eachAssign(info, fn, v, func(rhs ast.Expr) {
-			scoped = scoped || scopedContext(info, fn, rhs, depth+1)
+			scoped = scoped || scopedContext(pass, fn, rhs, depth+1)
 		})
 		return scoped
 	}
 	return false
+}
+
+// litParam reports whether v is a parameter of a function literal.
+func litParam(pass *analysis.Pass, v *types.Var) bool {
+	file := fileOf(pass, v.Pos())
+	found := false
+	if file != nil {
+		ast.Inspect(file, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.FuncLit); ok && within(v.Pos(), lit.Type.Params) {
+				found = true
+			}
+			return !found && (n == nil || within(v.Pos(), n) || n == file)
+		})
+	}
+	return found
 }
 
 // groupMethods are the methods whose call neither cancels nor leaks g.

@@ -41,8 +41,8 @@ func notWaited(ctx context.Context) {
 	g.Go(func(context.Context) error { return nil })
 }
 
-var handler = func(ctx context.Context) error {
-	g := waitgroup.WithContext(ctx) // want `g, made by waitgroup.WithContext\(ctx\), is not cancelled on every path`
+var handler = func(ctx context.Context, parent *waitgroup.Group) error {
+	g := waitgroup.WithContext(parent.Context()) // want `g, made by waitgroup.WithContext\(parent.Context\(\)\), is not cancelled on every path`
 	g.Go(func(context.Context) error { return nil })
 	return g.Wait(context.Background())
 }
@@ -123,4 +123,14 @@ func fine(ctx context.Context, s *service, parent *waitgroup.Group, r *http.Requ
 func closure(ctx context.Context) func() error {
 	g := waitgroup.WithContext(ctx)
 	return func() error { return g.Wait(ctx) } // g lives on in the closure
+}
+
+func run(f func(ctx context.Context) error) {}
+
+func runService() {
+	run(func(ctx context.Context) error { // a service's run function
+		g := waitgroup.WithContext(ctx)
+		g.Go(func(ctx context.Context) error { <-ctx.Done(); return nil })
+		return g.Wait(context.Background())
+	})
 }
