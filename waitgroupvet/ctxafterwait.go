@@ -87,21 +87,6 @@ func runCtxAfterWait(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// assignedVar returns the variable e, the left of an assignment, denotes,
-// or nil for _ or anything else.
-func assignedVar(info *types.Info, e ast.Expr) *types.Var {
-	id, ok := e.(*ast.Ident)
-	if !ok || id.Name == "_" {
-		return nil
-	}
-	obj := info.Defs[id]
-	if obj == nil {
-		obj = info.Uses[id]
-	}
-	v, _ := obj.(*types.Var)
-	return v
-}
-
 // usesAfterWait returns the uses of ctx that the CFG g can reach from a
 // call of group.Wait without passing an assignment to ctx.
 func usesAfterWait(info *types.Info, g *cfg.CFG, group, ctx *types.Var) []*ast.Ident {

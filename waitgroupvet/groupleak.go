@@ -120,18 +120,6 @@ func groupMade(info *types.Info, n ast.Node, body *ast.BlockStmt) (*types.Var, a
 	return nil, nil, nil
 }
 
-// declOf returns the DeclStmt in body that holds spec.
-func declOf(body ast.Node, spec *ast.ValueSpec) ast.Node {
-	var out ast.Node = spec
-	ast.Inspect(body, func(n ast.Node) bool {
-		if d, ok := n.(*ast.DeclStmt); ok && within(spec.Pos(), d) {
-			out = d
-		}
-		return out == spec
-	})
-	return out
-}
-
 // scopedContext reports whether the context e ends with the function fn
 // or has no cancellation: see the analyzer's doc.
 func scopedContext(pass *analysis.Pass, fn ast.Node, e ast.Expr, depth int) bool {
@@ -161,21 +149,6 @@ func scopedContext(pass *analysis.Pass, fn ast.Node, e ast.Expr, depth int) bool
 		return scoped
 	}
 	return false
-}
-
-// litParam reports whether v is a parameter of a function literal.
-func litParam(pass *analysis.Pass, v *types.Var) bool {
-	file := fileOf(pass, v.Pos())
-	found := false
-	if file != nil {
-		ast.Inspect(file, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.FuncLit); ok && within(v.Pos(), lit.Type.Params) {
-				found = true
-			}
-			return !found && (n == nil || within(v.Pos(), n) || n == file)
-		})
-	}
-	return found
 }
 
 // groupMethods are the methods whose call neither cancels nor leaks g.
@@ -312,25 +285,4 @@ func reportGroupLeak(pass *analysis.Pass, fn ast.Node, v *types.Var, stmt ast.No
 		}
 	}
 	pass.Report(d)
-}
-
-// inBlockList reports whether s is a statement of a block in fn, outside
-// loops (where a defer would wait for the function's end).
-func inBlockList(fn ast.Node, s ast.Stmt) bool {
-	found := false
-	ast.PreorderStack(fn, nil, func(n ast.Node, stack []ast.Node) bool {
-		if n != s {
-			return !found
-		}
-		b, ok := stack[len(stack)-1].(*ast.BlockStmt)
-		found = ok && !slices.ContainsFunc(stack, func(n ast.Node) bool {
-			switch n.(type) {
-			case *ast.ForStmt, *ast.RangeStmt:
-				return true
-			}
-			return false
-		}) && slices.Contains(b.List, s)
-		return false
-	})
-	return found
 }

@@ -260,18 +260,6 @@ func walkGoroutine(body ast.Node, f func(ast.Node) bool) {
 	ast.Inspect(body, visit)
 }
 
-// usesOf returns the identifiers in n that refer to obj.
-func usesOf(info *types.Info, n ast.Node, obj types.Object) []*ast.Ident {
-	var ids []*ast.Ident
-	ast.Inspect(n, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == obj {
-			ids = append(ids, id)
-		}
-		return true
-	})
-	return ids
-}
-
 // funcBody returns the body and type of a *ast.FuncDecl or *ast.FuncLit.
 func funcBody(n ast.Node) (*ast.BlockStmt, *ast.FuncType) {
 	switch n := n.(type) {
@@ -297,4 +285,14 @@ func skipPackage(pass *analysis.Pass) bool {
 func inTest(pass *analysis.Pass, pos token.Pos) bool {
 	f := pass.Fset.File(pos)
 	return f != nil && strings.HasSuffix(f.Name(), "_test.go")
+}
+
+// enclosingDecl returns the function declaration in stack, or nil.
+func enclosingDecl(stack []ast.Node) *ast.FuncDecl {
+	for _, n := range stack {
+		if d, ok := n.(*ast.FuncDecl); ok {
+			return d
+		}
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package waitgroupvet
 import (
 	"fmt"
 	"go/ast"
-	"go/token"
 	"go/types"
 	"slices"
 	"strings"
@@ -182,53 +181,6 @@ func groupContext(info *types.Info, scope ast.Node, v *types.Var, depth int) boo
 	}
 	eachAssign(info, scope, v, check)
 	return found
-}
-
-// eachAssign calls f with the expression assigned to v by each assignment
-// or declaration in scope, or the whole right-hand side of a tuple
-// assignment.
-func eachAssign(info *types.Info, scope ast.Node, v types.Object, f func(ast.Expr)) {
-	is := func(e ast.Expr) bool {
-		id, ok := e.(*ast.Ident)
-		return ok && (info.Defs[id] == v || info.Uses[id] == v)
-	}
-	ast.Inspect(scope, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.AssignStmt:
-			for i, l := range n.Lhs {
-				if !is(l) {
-					continue
-				}
-				if len(n.Lhs) == len(n.Rhs) {
-					f(n.Rhs[i])
-				} else {
-					f(n.Rhs[0])
-				}
-			}
-		case *ast.ValueSpec:
-			for i, name := range n.Names {
-				if !is(name) {
-					continue
-				}
-				if len(n.Names) == len(n.Values) {
-					f(n.Values[i])
-				} else if len(n.Values) == 1 {
-					f(n.Values[0])
-				}
-			}
-		}
-		return true
-	})
-}
-
-// lookup returns the object name denotes at pos.
-func lookup(pass *analysis.Pass, name string, pos token.Pos) types.Object {
-	s := pass.Pkg.Scope().Innermost(pos)
-	if s == nil {
-		return nil
-	}
-	_, obj := s.LookupParent(name, pos)
-	return obj
 }
 
 // checkErrgroupTask reports a task of an errgroup made by WithContext(ctx)
