@@ -211,8 +211,8 @@ func (m *migration) syncPair(add *ast.CallExpr, block *ast.BlockStmt, i int) *as
 		return nil
 	}
 	done, ok := ast.Unparen(sel.X).(*ast.Ident)
-	if !ok || info.Uses[done] != m.v {
-		return nil
+	if !ok || info.Uses[done] != m.v || len(usesOf(info, lit.Body, m.v)) != 1 {
+		return nil // not wg.Done(), or the goroutine uses wg again
 	}
 	text, err := source(m.pass, ds.End(), lit.Body.Rbrace)
 	if err != nil {

@@ -39,6 +39,15 @@ func fine(ctx context.Context, s *server) error {
 	defer d.Wait()
 	go func() { defer d.Done() }()
 
+	var n sync.WaitGroup
+	n.Add(1)
+	go func() {
+		defer n.Done()
+		n.Add(1) // the goroutine uses n again
+		go func() { defer n.Done() }()
+	}()
+	n.Wait()
+
 	var e sync.WaitGroup // never waited for here
 	e.Add(1)
 	go func() { defer e.Done() }()
