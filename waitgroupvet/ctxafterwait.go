@@ -115,6 +115,9 @@ func usesAfterWait(info *types.Info, g *cfg.CFG, group, ctx *types.Var) []*ast.I
 	waitIn := func(n ast.Node) token.Pos {
 		end := token.NoPos
 		walkGoroutine(n, func(m ast.Node) bool {
+			if _, ok := m.(*ast.DeferStmt); ok {
+				return false // waits when the function returns
+			}
 			if call, ok := m.(*ast.CallExpr); ok && end == token.NoPos {
 				if k, name, recv := groupCall(info, call); k == errgroupK && name == "Wait" {
 					if id, ok := ast.Unparen(recv).(*ast.Ident); ok && info.Uses[id] == group {

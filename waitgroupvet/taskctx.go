@@ -27,10 +27,13 @@ uses another context variable from outside never sees that cancellation:
 		return fetch(ctx, url)
 	})
 
-The suggested fix names the parameter after the outer variable, so that
-the body uses it. A context variable set from a group's Context method is
-the group's context and is not reported, and neither is one passed to
-context.WithoutCancel, which detaches on purpose.
+When the group's context derives from that variable (the group was made
+by waitgroup.WithContext(ctx), or is a Sub or Results of such a group, or
+ctx is Map's), the suggested fix names the parameter after it, so that the
+body uses the parameter and loses no cancellation. Not reported: a
+context variable set from a group's Context method, which is the group's
+context; one passed to context.WithoutCancel, which detaches on purpose;
+ctx.Value, which reads a value, not cancellation.
 
 The same mistake with golang.org/x/sync/errgroup: a task of a group made
 by errgroup.WithContext(ctx) that uses ctx, and not the derived context,
@@ -59,9 +62,11 @@ func runTaskCtx(pass *analysis.Pass) (any, error) {
 		case isMethod(f, waitgroupPath, "Group", "Go", "TryGo"), isMethod(f, waitgroupPath, "Results", "Go", "TryGo"):
 			_, _, recv := groupCall(pass.TypesInfo, call)
 			g := render(recv)
-			checkTask(pass, scope, call.Args[0], fmt.Sprintf("task passed to %s.%s", g, f.Name()), g)
+			parent := groupParent(pass.TypesInfo, scope, recvRef(pass.TypesInfo, call), 0)
+			checkTask(pass, scope, call.Args[0], fmt.Sprintf("task passed to %s.%s", g, f.Name()), g, parent)
 		case isFunc(f, waitgroupPath, "Map", "MapSeq") && len(call.Args) >= 3:
-			checkTask(pass, scope, call.Args[2], "function passed to waitgroup."+f.Name(), "waitgroup."+f.Name())
+			parent := ctxVar(pass.TypesInfo, call.Args[0])
+			checkTask(pass, scope, call.Args[2], "function passed to waitgroup."+f.Name(), "waitgroup."+f.Name(), parent)
 		case isMethod(f, errgroupPath, "Group", "Go", "TryGo"):
 			checkErrgroupTask(pass, scope, call)
 		}
@@ -72,7 +77,10 @@ func runTaskCtx(pass *analysis.Pass) (any, error) {
 
 // checkTask reports task if it is a function literal that ignores its
 // first parameter, the context, and uses context variables from outside.
-func checkTask(pass *analysis.Pass, scope ast.Node, task ast.Expr, what, canceller string) {
+// parent is the variable the context passed to the task derives from, if
+// known: the fix is offered only when that is the one the task uses, so
+// that it loses no cancellation.
+func checkTask(pass *analysis.Pass, scope ast.Node, task ast.Expr, what, canceller string, parent *types.Var) {
 	lit, ok := ast.Unparen(task).(*ast.FuncLit)
 	if !ok || lit.Type.Params.NumFields() == 0 {
 		return
@@ -90,9 +98,10 @@ func checkTask(pass *analysis.Pass, scope ast.Node, task ast.Expr, what, cancell
 		return
 	}
 	var names []string
+	var vars []types.Object
 	for _, id := range outer {
-		if !slices.Contains(names, id.Name) {
-			names = append(names, id.Name)
+		if !slices.Contains(vars, info.Uses[id]) {
+			names, vars = append(names, id.Name), append(vars, info.Uses[id])
 		}
 	}
 	d := analysis.Diagnostic{
@@ -101,7 +110,12 @@ func checkTask(pass *analysis.Pass, scope ast.Node, task ast.Expr, what, cancell
 		Message: fmt.Sprintf("the %s ignores its ctx parameter and uses %s from outside, so cancellation by %s cannot reach it: use the parameter",
 			what, strings.Join(names, " and "), canceller),
 	}
-	if len(names) == 1 && !paramNamed(params, names[0]) {
+	if len(vars) != 1 || vars[0] != parent {
+		d.Message += fmt.Sprintf(", from a group made with waitgroup.WithContext(%s) if the task must also end with %[1]s", names[0])
+		if len(vars) > 1 {
+			d.Message = strings.TrimSuffix(d.Message, fmt.Sprintf(" if the task must also end with %s", names[0])) + " or the like"
+		}
+	} else if !paramNamed(params, names[0]) {
 		// Naming the parameter like the outer variable makes every use of
 		// that variable in the body refer to the parameter instead.
 		var edits []analysis.TextEdit
@@ -119,6 +133,44 @@ func checkTask(pass *analysis.Pass, scope ast.Node, task ast.Expr, what, cancell
 		d.SuggestedFixes = []analysis.SuggestedFix{{Message: "name the ctx parameter " + names[0] + " and use it", TextEdits: edits}}
 	}
 	pass.Report(d)
+}
+
+// groupParent returns the context variable that the context of the group
+// g derives from, as scope makes g: waitgroup.WithContext(ctx), or Sub or
+// NewResults of such a group; nil if that is not known.
+func groupParent(info *types.Info, scope ast.Node, g ref, depth int) *types.Var {
+	if !g.valid() || g.fields != "" || depth > 8 {
+		return nil
+	}
+	var parents []*types.Var
+	eachAssign(info, scope, g.root, func(e ast.Expr) {
+		var p *types.Var
+		if call, ok := ast.Unparen(e).(*ast.CallExpr); ok {
+			switch f := callee(info, call); {
+			case isFunc(f, waitgroupPath, "WithContext"):
+				p = ctxVar(info, call.Args[0])
+			case isMethod(f, waitgroupPath, "Group", "Sub"):
+				p = groupParent(info, scope, recvRef(info, call), depth+1)
+			case isFunc(f, waitgroupPath, "NewResults") && len(call.Args) == 1:
+				p = groupParent(info, scope, refOf(info, call.Args[0]), depth+1)
+			}
+		}
+		parents = append(parents, p)
+	})
+	if len(parents) == 0 || slices.Contains(parents, nil) || slices.ContainsFunc(parents, func(p *types.Var) bool { return p != parents[0] }) {
+		return nil
+	}
+	return parents[0]
+}
+
+// ctxVar returns the variable e denotes, or nil.
+func ctxVar(info *types.Info, e ast.Expr) *types.Var {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, _ := info.Uses[id].(*types.Var)
+	return v
 }
 
 func paramNamed(params []*ast.Field, name string) bool {
@@ -143,6 +195,10 @@ func outerContexts(pass *analysis.Pass, scope ast.Node, lit *ast.FuncLit) []*ast
 		case *ast.CallExpr:
 			if isFunc(callee(info, n), contextPath, "WithoutCancel") {
 				return false
+			}
+		case *ast.SelectorExpr:
+			if n.Sel.Name == "Value" {
+				return false // ctx.Value(k) reads a value, not cancellation
 			}
 		case *ast.Ident:
 			v, ok := info.Uses[n].(*types.Var)

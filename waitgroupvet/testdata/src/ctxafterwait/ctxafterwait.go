@@ -78,3 +78,10 @@ func fine(ctx context.Context, items []int) error {
 	_ = save(wg.Context())
 	return err
 }
+
+func deferred(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	defer func() { _ = g.Wait() }() // waits at the end
+	g.Go(func() error { return save(gctx) })
+	return save(gctx)
+}

@@ -14,17 +14,19 @@ func fetch(ctx context.Context) error { return ctx.Err() }
 
 var background = context.Background()
 
-func ignored(ctx, reqCtx context.Context, g *waitgroup.Group, items []string) {
-	g.Go(func(_ context.Context) error { // want `the task passed to g.Go ignores its ctx parameter and uses ctx from outside, so cancellation by g cannot reach it: use the parameter`
+func ignored(ctx, reqCtx context.Context, items []string) error {
+	g := waitgroup.WithContext(ctx, waitgroup.CancelOnError())
+	defer g.Cancel(nil)
+	g.Go(func(_ context.Context) error { // want `the task passed to g.Go ignores its ctx parameter and uses ctx from outside, so cancellation by g cannot reach it: use the parameter$`
 		return fetch(ctx)
 	})
 	g.TryGo(func(context.Context) error { return fetch(ctx) }) // want `the task passed to g.TryGo ignores its ctx parameter and uses ctx`
 	g.Go(func(c context.Context) error {                       // want `the task passed to g.Go ignores its ctx parameter`
 		return fetch(ctx)
 	}, waitgroup.Name("unused c"))
-	g.Go(func(ctx context.Context) error { return fetch(reqCtx) })   // want `the task passed to g.Go ignores its ctx parameter and uses reqCtx from outside`
+	g.Go(func(ctx context.Context) error { return fetch(reqCtx) })   // want `the task passed to g.Go ignores its ctx parameter and uses reqCtx from outside, so cancellation by g cannot reach it: use the parameter, from a group made with waitgroup.WithContext\(reqCtx\) if the task must also end with reqCtx$`
 	g.Go(func(_ context.Context) error { return fetch(background) }) // want `uses background from outside`
-	g.Go(func(_ context.Context) error {                             // want `uses ctx and reqCtx from outside, so cancellation by g cannot reach it`
+	g.Go(func(_ context.Context) error {                             // want `uses ctx and reqCtx from outside, so cancellation by g cannot reach it: use the parameter, from a group made with waitgroup.WithContext\(ctx\) or the like$`
 		if err := fetch(ctx); err != nil {
 			return err
 		}
@@ -41,6 +43,15 @@ func ignored(ctx, reqCtx context.Context, g *waitgroup.Group, items []string) {
 		return len(it), fetch(ctx)
 	})
 	waitgroup.MapSeq(ctx, nil, func(context.Context, string) (int, error) { return 0, fetch(ctx) }) // want `the function passed to waitgroup.MapSeq ignores its ctx parameter`
+	return g.Wait(ctx)
+}
+
+// Without a group derived from the context the task uses, naming the
+// parameter would lose that context's cancellation: no fix.
+func notDerived(ctx context.Context, p *waitgroup.Group) {
+	g := waitgroup.New(waitgroup.CancelOnError())
+	g.Go(func(_ context.Context) error { return fetch(ctx) }) // want `the task passed to g.Go ignores its ctx parameter and uses ctx from outside, so cancellation by g cannot reach it: use the parameter, from a group made with waitgroup.WithContext\(ctx\) if the task must also end with ctx`
+	p.Go(func(_ context.Context) error { return fetch(ctx) }) // want `the task passed to p.Go ignores its ctx parameter`
 }
 
 func errgroupIgnored(ctx context.Context) error {
@@ -87,6 +98,10 @@ func fine(ctx context.Context, s *service, g *waitgroup.Group, fg *fake.Group) {
 	defer cancel()
 	g.Go(func(_ context.Context) error { return fetch(tctx) })
 	fg.Go(func(_ context.Context) error { return fetch(ctx) })
+	g.Go(func(context.Context) error { // reads a value only
+		_ = ctx.Value("request id")
+		return nil
+	})
 	inner := func(ctx context.Context) {
 		g.Go(func(context.Context) error { return nil })
 		_ = ctx
