@@ -22,14 +22,24 @@ Off by default (waitgroupvet -migrate ./..., and -fix to apply). A local
 variable is reported when all of its uses map one to one onto a
 waitgroup.Group, with a suggested fix that rewrites them:
 
-	var wg sync.WaitGroup            wg := waitgroup.New()
-	wg.Add(1)                        wg.Go(func(context.Context) error {
-	go func() {                              work()
-		defer wg.Done()                      return nil
-		work()                       })
-	}()                              if err := wg.Wait(context.Background()); err != nil {
-	wg.Wait()                                panic(err) // a task panicked
-	                                 }
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		work()
+	}()
+	wg.Wait()
+
+becomes
+
+	wg := waitgroup.New()
+	wg.Go(func(context.Context) error {
+		work()
+		return nil
+	})
+	if err := wg.Wait(context.Background()); err != nil {
+		panic(err) // a task panicked
+	}
 
 For a sync.WaitGroup: var wg sync.WaitGroup, each Add(1) directly followed
 by go func() { defer wg.Done(); ... }(), and Wait() statements. For an
@@ -39,7 +49,9 @@ group is made with waitgroup.WithContext from it (and cancelled when the
 function returns) and the tasks get it as their parameter; with two or
 more, nothing is offered. The migrated Wait returns every task error,
 joined, where errgroup's returned the first, and a task's panic as an
-error, where sync.WaitGroup crashed (the fix panics with it).`,
+error, where sync.WaitGroup crashed (the fix panics with it). An import of
+sync or errgroup left unused is removed by the formatting that -fix
+applies.`,
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 	Run:      runMigrate,
 }
