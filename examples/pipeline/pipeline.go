@@ -31,6 +31,9 @@ type Result struct {
 //     of the workers through its link to them.
 func Pipeline(ctx context.Context, inputs []int, limit int, f func(ctx context.Context, in int) (int, error)) ([]Result, error) {
 	g := waitgroup.WithContext(ctx, waitgroup.GroupName("pipeline"))
+	// Wait does not cancel the group's context: without Cancel it would stay
+	// registered with ctx after the call, one per call.
+	defer g.Cancel(nil)
 	workers := g.Sub(waitgroup.GroupName("workers"), waitgroup.CancelOnError())
 	workers.SetLimit(limit)
 	results := make(chan Result)
