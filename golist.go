@@ -32,6 +32,14 @@ const (
 	taskDone
 )
 
+// taskState says what t is doing, for TaskInfo.
+func (t *goTask) taskState() TaskState {
+	if t.state.Load() == taskWaiting {
+		return TaskWaiting
+	}
+	return TaskRunning
+}
+
 // describe names t for a PanicError: its name, else its function.
 func (t *goTask) describe() string {
 	if t.name != "" {

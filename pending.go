@@ -25,9 +25,36 @@ type TaskInfo struct {
 	// Add call ("Add at pkg/file.go:12"), so that a task can be found in the
 	// source.
 	Where string
-	// Waiting is true for a task started by Go that waits for a slot of the
-	// group's limit and has not started running.
-	Waiting bool
+	// State says what the task is doing: running (or, for an ID, pending),
+	// waiting for a slot of the group's limit, or waiting to be restarted.
+	State TaskState
+	// For a task started with a Restart option: how many times it has
+	// failed in a row, its last error, and, in backoff, when it starts
+	// again. Zero otherwise.
+	Attempt   int
+	LastErr   error
+	NextStart time.Time
+}
+
+// A TaskState says what a pending task is doing.
+type TaskState uint8
+
+const (
+	TaskRunning TaskState = iota // running; for an ID, not yet done
+	TaskWaiting                  // started by Go, waiting for a limit slot
+	TaskBackoff                  // failed, waiting to be restarted
+)
+
+// String returns "running", "waiting for a limit slot" or "in restart
+// backoff".
+func (s TaskState) String() string {
+	switch s {
+	case TaskWaiting:
+		return "waiting for a limit slot"
+	case TaskBackoff:
+		return "in restart backoff"
+	}
+	return "running"
 }
 
 // String describes the task as WaitError messages do: its name (or, without
@@ -50,8 +77,14 @@ func (t TaskInfo) describe(now time.Time) string {
 	if t.Group != "" {
 		fmt.Fprintf(&b, " in group %q", t.Group)
 	}
-	if t.Waiting {
-		b.WriteString(", waiting for a limit slot")
+	if t.State != TaskRunning {
+		fmt.Fprintf(&b, ", %v", t.State)
+	}
+	if t.Attempt > 0 {
+		fmt.Fprintf(&b, ", attempt %d", t.Attempt)
+		if t.LastErr != nil {
+			fmt.Fprintf(&b, ", last error: %s", safeString(t.LastErr.Error))
+		}
 	}
 	fmt.Fprintf(&b, ", pending %v", now.Sub(t.Since).Round(time.Millisecond))
 	return b.String()
@@ -233,15 +266,15 @@ func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
 // described after the group's locks are released, or one that a foreign
 // Pending described already (info).
 type candidate struct {
-	info    *TaskInfo
-	g       *Group
-	seg     *segment
-	seq     uint64
-	name    string
-	pc      uintptr
-	start   time.Duration
-	goTask  bool
-	waiting bool
+	info   *TaskInfo
+	g      *Group
+	seg    *segment
+	seq    uint64
+	name   string
+	pc     uintptr
+	start  time.Duration
+	goTask bool
+	state  TaskState
 }
 
 func (c candidate) since() time.Time {
@@ -256,11 +289,11 @@ func (c candidate) describe() TaskInfo {
 		return *c.info
 	}
 	t := TaskInfo{
-		ID:      ID{g: c.g, seg: c.seg, seq: c.seq},
-		Name:    c.name,
-		Group:   c.g.name,
-		Since:   c.since(),
-		Waiting: c.waiting,
+		ID:    ID{g: c.g, seg: c.seg, seq: c.seq},
+		Name:  c.name,
+		Group: c.g.name,
+		Since: c.since(),
+		State: c.state,
 	}
 	if c.goTask {
 		t.Where = describeFunc(c.pc)
@@ -289,7 +322,7 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 	g.gos.walk(func(t *goTask) {
 		total++
 		f(candidate{g: g, seq: t.num<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-			start: t.start, goTask: true, waiting: t.state.Load() == taskWaiting})
+			start: t.start, goTask: true, state: t.taskState()})
 	})
 	return total
 }

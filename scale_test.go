@@ -88,8 +88,10 @@ func TestOldestPendingDescribesOnlyWhatItLists(t *testing.T) {
 			}
 		})
 	}
+	// Describing every pending task would take at least one allocation
+	// each: 200000. The race detector adds a few of its own either way.
 	few, many := allocs(20), allocs(200_000)
-	if many > few {
+	if many > 2*few {
 		t.Fatalf("OldestPending(10) made %v allocations with 200000 pending, %v with 20", many, few)
 	}
 }
