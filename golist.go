@@ -75,14 +75,22 @@ func (l *golist) push(t *goTask) {
 	}
 }
 
-// done marks t as done and prunes the list if enough records are.
+// done marks t as done and prunes the list if enough records are. Only
+// every deadSample-th task adds to the shared count, by deadSample: the
+// count is a trigger, not a tally, and the ends of tasks on different
+// cores then rarely write the same word.
 func (l *golist) done(t *goTask) {
 	t.state.Store(taskDone)
-	if n := l.dead.Add(1); n >= max(l.pruneAt.Load(), minPrune) && l.mu.TryLock() {
+	if t.num%deadSample != 0 {
+		return
+	}
+	if n := l.dead.Add(deadSample); n >= max(l.pruneAt.Load(), minPrune) && l.mu.TryLock() {
 		l.pruneLocked()
 		l.mu.Unlock()
 	}
 }
+
+const deadSample = 8
 
 // pruneLocked unlinks the done records. Only the head is shared with push:
 // the records after it are changed here alone.

@@ -50,8 +50,10 @@ type Group struct {
 	mu sync.Mutex // protects the fields below; Link also holds linkMu
 
 	// Set once, by WithContext or on first use of a zero Group, before ready.
-	c             groupCtx  // the context of the tasks
-	epoch         time.Time // monotonic origin of the start times of tasks
+	c             groupCtx      // the context of the tasks
+	epoch         time.Time     // monotonic origin of the start times of tasks
+	epochOff      time.Duration // epoch - procEpoch
+	exactClock    bool          // read the clock for every task (see clock.go)
 	name          string
 	cancelOnError bool
 
@@ -131,7 +133,7 @@ func (g *Group) initLocked(parent context.Context) {
 		return
 	}
 	g.c.init(parent)
-	g.epoch = time.Now()
+	g.initClockLocked()
 	g.ready.Store(true)
 }
 
@@ -144,9 +146,6 @@ func (g *Group) init() {
 		g.mu.Unlock()
 	}
 }
-
-// now returns the time since g's epoch, the start time of a new task.
-func (g *Group) now() time.Duration { return time.Since(g.epoch) }
 
 // Context returns the context passed to tasks started with Go and TryGo. It
 // is done once the parent context is done, [Group.Cancel] is called, or, with

@@ -37,12 +37,13 @@ func (id ID) String() string {
 }
 
 // A slot holds one pending ID. Its size bounds the heap held per pending
-// ID: 40 bytes on 64-bit platforms, plus a 64th of a segment's links.
+// ID: 48 bytes on 64-bit platforms, plus a 64th of a segment's links.
 type slot struct {
 	seq   uint64 // the ID's seq while pending; 0 once done
 	name  string
 	pc    uintptr       // the Add call site, turned into text only when asked
 	start time.Duration // since Group.epoch
+	num   uint64        // the group's gen when added: orders tasks of one start
 }
 
 // A segment is a run of segSlots slots handed out in order, so that the
@@ -68,7 +69,7 @@ type idTable struct {
 }
 
 // insert stores a new ID's slot and returns its segment and seq.
-func (tt *idTable) insert(name string, pc uintptr, start time.Duration) (*segment, uint64) {
+func (tt *idTable) insert(name string, pc uintptr, start time.Duration, num uint64) (*segment, uint64) {
 	s := tt.tail
 	if s == nil || s.used == segSlots {
 		if s != nil && s.live == 0 {
@@ -83,7 +84,7 @@ func (tt *idTable) insert(name string, pc uintptr, start time.Duration) (*segmen
 	tt.live++
 	tt.adds++
 	seq := tt.adds<<seqShift | uint64(i)<<slotShift
-	s.slots[i] = slot{seq: seq, name: name, pc: pc, start: start}
+	s.slots[i] = slot{seq: seq, name: name, pc: pc, start: start, num: num}
 	return s, seq
 }
 
@@ -168,10 +169,10 @@ func (g *Group) Add(opts ...TaskOption) ID {
 	}
 	g.init()
 	start := g.now()
+	num := gen(g.begin())
 	g.idMu.Lock()
-	seg, seq := g.ids.insert(name, pc, start)
+	seg, seq := g.ids.insert(name, pc, start, num)
 	g.idMu.Unlock()
-	g.begin()
 	return ID{g: g, seg: seg, seq: seq}
 }
 

@@ -112,7 +112,7 @@ func (g *Group) Pending() []TaskInfo {
 		}
 		var cs []candidate
 		x.candidates(-1, func(c candidate) { cs = append(cs, c) })
-		slices.SortStableFunc(cs, func(a, b candidate) int { return cmp.Compare(a.start, b.start) })
+		slices.SortFunc(cs, candidate.compare)
 		for _, c := range cs {
 			out = append(out, c.describe())
 		}
@@ -134,27 +134,32 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 	offer := func(c candidate) {
 		if len(h) < n {
 			heap.Push(&h, c)
-		} else if n > 0 && c.since().Before(h[0].since()) {
+		} else if n > 0 && c.compare(h[0]) < 0 {
 			h[0] = c
 			heap.Fix(&h, 0)
 		}
 	}
 	var more []TaskInfo // from Links that are not groups
+	walkIdx := 0
 	g.eachGroup(func(x *Group, st step, w *walk) walkAction {
+		walkIdx++
 		if x == nil {
 			if p, ok := st.l.(interface{ Pending() []TaskInfo }); ok {
 				w.foreign(func() { more = append(more, p.Pending()...) })
 			}
 			return walkOn
 		}
-		total += x.candidates(n, offer)
+		total += x.candidates(n, func(c candidate) {
+			c.walk = walkIdx
+			offer(c)
+		})
 		return walkOn
 	})
-	for _, t := range more {
+	for i := range more {
 		total++
-		offer(candidate{info: &t, start: 0})
+		offer(candidate{info: &more[i], walk: walkIdx + 1, num: uint64(i)})
 	}
-	slices.SortStableFunc(h, func(a, b candidate) int { return a.since().Compare(b.since()) })
+	slices.SortFunc(h, candidate.compare)
 	oldest = make([]TaskInfo, len(h))
 	for i, c := range h {
 		oldest[i] = c.describe()
@@ -275,6 +280,22 @@ type candidate struct {
 	start  time.Duration
 	goTask bool
 	state  TaskState
+	num    uint64 // the group's gen when the task was added
+	walk   int    // the group's place in the walk that found it
+}
+
+// compare orders tasks oldest first: by start time, which a shared clock
+// reading may make equal, then by the order of the walk (a parent's before
+// its links'), then within a group by the order they were added (gen, which
+// wraps: compared as a signed difference).
+func (a candidate) compare(b candidate) int {
+	if c := a.since().Compare(b.since()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.walk, b.walk); c != 0 {
+		return c
+	}
+	return cmp.Compare(int64((a.num-b.num)<<genShift), 0)
 }
 
 func (c candidate) since() time.Time {
@@ -315,14 +336,14 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 			return false
 		}
 		i++
-		f(candidate{g: g, seg: seg, seq: sl.seq, name: sl.name, pc: sl.pc, start: sl.start})
+		f(candidate{g: g, seg: seg, seq: sl.seq, name: sl.name, pc: sl.pc, start: sl.start, num: sl.num})
 		return true
 	})
 	g.idMu.Unlock()
 	g.gos.walk(func(t *goTask) {
 		total++
 		f(candidate{g: g, seq: t.num<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-			start: t.start, goTask: true, state: t.taskState()})
+			start: t.start, goTask: true, state: t.taskState(), num: t.num})
 	})
 	return total
 }
@@ -332,7 +353,7 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 type candHeap []candidate
 
 func (h candHeap) Len() int           { return len(h) }
-func (h candHeap) Less(i, j int) bool { return h[i].since().After(h[j].since()) }
+func (h candHeap) Less(i, j int) bool { return h[i].compare(h[j]) > 0 }
 func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *candHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
 func (h *candHeap) Pop() any {

@@ -183,9 +183,9 @@ func taskList(tasks []waitgroup.TaskInfo) string {
 }
 
 // clockNote explains the nonsense pending times of tasks that started after
-// now: they were added on the real clock and are listed inside a synctest
-// bubble, whose fake clock starts in 2000. Nothing else can start after the
-// moment it is listed.
+// now: their group was made on the real clock, and they are listed inside a
+// synctest bubble, whose fake clock starts in 2000. Nothing else can start
+// after the moment it is listed.
 func clockNote(tasks []waitgroup.TaskInfo, now time.Time) string {
 	n := 0
 	for _, task := range tasks {
@@ -196,8 +196,8 @@ func clockNote(tasks []waitgroup.TaskInfo, now time.Time) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("\n(%d of these tasks %s added outside this synctest bubble, on the real clock: %s nothing. Create the group and add its tasks inside the bubble.)",
-		n, plural2(n, "was", "were"), plural2(n, "its pending time means", "their pending times mean"))
+	return fmt.Sprintf("\n(%d of these tasks %s to a group made outside this synctest bubble, on the real clock: %s nothing. Create the group inside the bubble.)",
+		n, plural2(n, "belongs", "belong"), plural2(n, "its pending time means", "their pending times mean"))
 }
 
 func plural2(n int, one, many string) string {
