@@ -20,12 +20,14 @@ const freshTicks = 1 << 20
 // procEpoch is the origin of the shared readings.
 var procEpoch = time.Now()
 
-type reading struct {
-	ticks uint64
-	mono  time.Duration // since procEpoch
+// The last reading, under a sequence lock: seq is odd while a writer
+// stores, and a reader that sees it change reads the clock itself. Its
+// writers take turns with a compare-and-swap and never wait.
+var lastReading struct {
+	seq   atomic.Uint64
+	ticks atomic.Uint64
+	mono  atomic.Int64 // since procEpoch
 }
-
-var lastReading atomic.Pointer[reading]
 
 // initClockLocked sets g's epoch; the caller is g's init.
 func (g *Group) initClockLocked() {
@@ -39,11 +41,19 @@ func (g *Group) now() time.Duration {
 	if g.exactClock {
 		return time.Since(g.epoch)
 	}
+	r := &lastReading
 	t := cputicks()
-	if r := lastReading.Load(); r != nil && t-r.ticks < freshTicks {
-		return r.mono - g.epochOff
+	if s := r.seq.Load(); s&1 == 0 && s != 0 {
+		ticks, mono := r.ticks.Load(), r.mono.Load()
+		if r.seq.Load() == s && t-ticks < freshTicks {
+			return time.Duration(mono) - g.epochOff
+		}
 	}
 	m := time.Since(procEpoch)
-	lastReading.Store(&reading{ticks: t, mono: m})
+	if s := r.seq.Load(); s&1 == 0 && r.seq.CompareAndSwap(s, s+1) {
+		r.ticks.Store(t)
+		r.mono.Store(int64(m))
+		r.seq.Store(s + 2)
+	}
 	return m - g.epochOff
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -69,8 +70,9 @@ func (g *Group) Wait(ctx context.Context) error {
 	c := g.collect(ctx, foreign, round)
 	// The round ends now that its result goes to a caller, in each group
 	// that got no new task since this Wait saw it.
+	g.endRound(c.root, false)
 	for _, v := range c.seen {
-		v.g.endRound(v.s, v.g != g)
+		v.g.endRound(v.s, true)
 	}
 	if len(c.real) == 0 {
 		return c.noise
@@ -89,6 +91,11 @@ type idler struct {
 // group linked to it are done, and returns g's error round at that moment,
 // or ok false if ctx ended first.
 func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
+	if count(g.state.Load()) != 0 {
+		// A task just started may be about to end on this very processor:
+		// let it run before paying for a channel.
+		runtime.Gosched()
+	}
 	g.mu.Lock()
 	for {
 		s := g.state.Load()
@@ -132,8 +139,8 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	return 0, false
 }
 
-// wake closes the channel of the parked Waits; the caller holds g.mu and
-// has seen g's count at zero.
+// wakeLocked closes the channel of the parked Waits; the caller holds g.mu
+// and has seen g's count at zero.
 func (g *Group) wakeLocked() {
 	g.idle.round = g.round
 	close(g.idle.ch)
@@ -143,9 +150,10 @@ func (g *Group) wakeLocked() {
 
 // collected is what a walk of a tree of groups found.
 type collected struct {
-	real  []error // real errors: each group's own, then its links', in order
-	noise error   // the first echo of a cancellation
-	seen  []seenGroup
+	real  []error     // real errors: each group's own, then its links', in order
+	noise error       // the first echo of a cancellation
+	root  uint64      // the walked group's state when its errors were read
+	seen  []seenGroup // the others
 }
 
 // A linkKey names a link by the group that made it and its position.
@@ -231,7 +239,11 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 		}
 		x.mu.Lock()
 		s := x.state.Load()
-		c.seen = append(c.seen, seenGroup{x, s})
+		if x == g {
+			c.root = s
+		} else {
+			c.seen = append(c.seen, seenGroup{x, s})
+		}
 		errs := &x.errs
 		if x == g && x.round != round {
 			errs = &x.prevErrs
