@@ -1,7 +1,6 @@
 package waitgroup
 
 import (
-	"bytes"
 	"cmp"
 	"container/heap"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -165,106 +162,6 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 		oldest[i] = c.describe()
 	}
 	return oldest, total
-}
-
-type walkAction int
-
-const (
-	walkOn   walkAction = iota
-	walkSkip            // do not go into this group's links
-	walkStop
-)
-
-// A walk is the state of one eachGroup.
-type walk struct {
-	seen map[*Group]bool
-}
-
-// Pending methods of Links that are not groups may lead back into the tree
-// (a wrapper of a group that links the walker): while a walk calls one,
-// walks nested in it on the same goroutine share its seen groups, so that
-// each group is listed once and the recursion ends.
-var (
-	foreignCalls atomic.Int32
-	nestedWalks  sync.Map // goroutine id → *walk
-)
-
-// foreign calls f, the call of a foreign Pending method.
-func (w *walk) foreign(f func()) {
-	id := goid()
-	prev, had := nestedWalks.Swap(id, w)
-	foreignCalls.Add(1)
-	defer func() {
-		foreignCalls.Add(-1)
-		if had {
-			nestedWalks.Store(id, prev)
-		} else {
-			nestedWalks.Delete(id)
-		}
-	}()
-	f()
-}
-
-// goid returns the id of the calling goroutine, read from its stack header.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b = bytes.TrimPrefix(b, []byte("goroutine "))
-	var id uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
-}
-
-// eachGroup calls f with g and each group linked to it, depth first in link
-// order, each once, and with each Link that is not a group (x nil, st.l the
-// Link). It holds one group's lock at a time, and no recursion limits the
-// depth.
-func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
-	w := &walk{}
-	if foreignCalls.Load() > 0 {
-		if outer, ok := nestedWalks.Load(goid()); ok {
-			w = outer.(*walk)
-		}
-	}
-	if w.seen == nil {
-		w.seen = map[*Group]bool{}
-	}
-	stack := []step{{g: g}}
-	for len(stack) > 0 {
-		st := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if st.dep != nil {
-			continue
-		}
-		if st.g == nil {
-			if f(nil, st, w) == walkStop {
-				return
-			}
-			continue
-		}
-		x := st.g
-		if w.seen[x] {
-			continue
-		}
-		w.seen[x] = true
-		x.init()
-		switch f(x, st, w) {
-		case walkStop:
-			return
-		case walkSkip:
-			continue
-		}
-		x.mu.Lock()
-		n := len(stack)
-		stack = x.appendLinksLocked(stack)
-		x.mu.Unlock()
-		slices.Reverse(stack[n:])
-	}
 }
 
 // A candidate is a pending task, copied out of its group so that it can be

@@ -1,0 +1,281 @@
+package waitgroup
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Walks of a tree of groups: depth first, in link order, each group once,
+// in a loop (a chain of any depth recurses nowhere), holding one group's
+// lock at a time.
+
+type walkAction int
+
+const (
+	walkOn   walkAction = iota
+	walkSkip            // do not go into this group's links
+	walkStop
+)
+
+// A walk is the state of one eachGroup.
+type walk struct {
+	seen map[*Group]bool
+}
+
+// Pending methods of Links that are not groups may lead back into the tree
+// (a wrapper of a group that links the walker): while a walk calls one,
+// walks nested in it on the same goroutine share its seen groups, so that
+// each group is listed once and the recursion ends.
+var (
+	foreignCalls atomic.Int32
+	nestedWalks  sync.Map // goroutine id → *walk
+)
+
+// foreign calls f, the call of a foreign Pending method.
+func (w *walk) foreign(f func()) {
+	id := goid()
+	prev, had := nestedWalks.Swap(id, w)
+	foreignCalls.Add(1)
+	defer func() {
+		foreignCalls.Add(-1)
+		if had {
+			nestedWalks.Store(id, prev)
+		} else {
+			nestedWalks.Delete(id)
+		}
+	}()
+	f()
+}
+
+// goid returns the id of the calling goroutine, read from its stack header.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
+
+// eachGroup calls f with g and each group linked to it, depth first in link
+// order, each once, and with each Link that is not a group (x nil, st.l the
+// Link). It holds one group's lock at a time, and no recursion limits the
+// depth.
+func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
+	w := &walk{}
+	if foreignCalls.Load() > 0 {
+		if outer, ok := nestedWalks.Load(goid()); ok {
+			w = outer.(*walk)
+		}
+	}
+	if w.seen == nil {
+		w.seen = map[*Group]bool{}
+	}
+	stack := []step{{g: g}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if st.dep != nil {
+			continue
+		}
+		if st.g == nil {
+			if f(nil, st, w) == walkStop {
+				return
+			}
+			continue
+		}
+		x := st.g
+		if w.seen[x] {
+			continue
+		}
+		w.seen[x] = true
+		x.init()
+		switch f(x, st, w) {
+		case walkStop:
+			return
+		case walkSkip:
+			continue
+		}
+		x.mu.Lock()
+		n := len(stack)
+		stack = x.appendLinksLocked(stack)
+		x.mu.Unlock()
+		slices.Reverse(stack[n:])
+	}
+}
+
+// collected is what a walk of a tree of groups found.
+type collected struct {
+	real  []error     // real errors: each group's own, then its links', in order
+	noise error       // the first echo of a cancellation
+	root  uint64      // the walked group's state when its errors were read
+	seen  []seenGroup // the others
+}
+
+// A linkKey names a link by the group that made it and its position.
+type linkKey struct {
+	g     *Group
+	order uint64
+}
+
+type seenGroup struct {
+	g *Group
+	s uint64 // its state when its errors were read
+}
+
+// A step of a walk: a group, or a Link that is not one, with its parent.
+type step struct {
+	g      *Group
+	l      Link
+	parent *Group
+	order  uint64
+	dep    *errorList // the reported errors a freed Sub left with its parent
+}
+
+// waitForeign waits, in link order, for each Link that is not a group in
+// the tree of g, and stores what each returned in results. It reports false
+// if ctx ended first.
+func (g *Group) waitForeign(ctx context.Context, results map[linkKey]error) bool {
+	ok := true
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	g.eachGroup(func(x *Group, st step, _ *walk) walkAction {
+		if x != nil {
+			if x != g && chain.has(x) {
+				return walkSkip // collect reports the cycle
+			}
+			return walkOn
+		}
+		err := st.l.Wait(st.parent.chainContext(ctx))
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			ok = false
+			return walkStop
+		}
+		results[linkKey{st.parent, st.order}] = err
+		return walkOn
+	})
+	return ok
+}
+
+// collect walks g and the groups linked to it, depth first in link order,
+// each once, and takes their errors, with those that foreign gives for the
+// Links that are not groups. round is g's error round when the tree was
+// seen done: if another Wait reported it and new work started the next
+// meanwhile, that round's errors are still the ones to report. It holds one
+// group's lock at a time, and no recursion limits the depth.
+func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round uint64) collected {
+	var c collected
+	var seen map[*Group]bool
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	stack := []step{{g: g}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if st.dep != nil {
+			c.real = st.dep.appendReal(c.real)
+			c.noise = cmp.Or(c.noise, st.dep.noise)
+			continue
+		}
+		if st.g == nil {
+			switch err := foreign[linkKey{st.parent, st.order}]; {
+			case err == nil:
+			case isEcho(err, &st.parent.c):
+				c.noise = cmp.Or(c.noise, err)
+			default:
+				c.real = append(c.real, err)
+			}
+			continue
+		}
+		x := st.g
+		if seen[x] {
+			continue // a diamond: its errors are taken once
+		}
+		if x != g && chain.has(x) {
+			c.real = append(c.real, fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, x.label()))
+			continue
+		}
+		x.mu.Lock()
+		s := x.state.Load()
+		if x == g {
+			c.root = s
+		} else {
+			c.seen = append(c.seen, seenGroup{x, s})
+		}
+		errs := &x.errs
+		if x == g && x.round != round {
+			errs = &x.prevErrs
+		}
+		c.real = errs.appendReal(c.real)
+		c.noise = cmp.Or(c.noise, errs.noise)
+		n := len(stack)
+		stack = x.appendLinksLocked(stack)
+		x.mu.Unlock()
+		if len(stack) > n && seen == nil {
+			seen = map[*Group]bool{}
+		}
+		if seen != nil {
+			seen[x] = true
+		}
+		slices.Reverse(stack[n:]) // the first link is taken first
+	}
+	return c
+}
+
+// appendLinksLocked appends what g links, its links and its attached Subs,
+// in the order they were made.
+func (g *Group) appendLinksLocked(stack []step) []step {
+	if len(g.subs) == 0 && len(g.deposits) == 0 {
+		for _, l := range g.links {
+			stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
+		}
+		return stack
+	}
+	n := len(stack)
+	for _, l := range g.links {
+		stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
+	}
+	for s, order := range g.subs {
+		stack = append(stack, step{g: s, l: s, parent: g, order: order})
+	}
+	for order, dep := range g.deposits {
+		stack = append(stack, step{parent: g, order: order, dep: dep})
+	}
+	slices.SortFunc(stack[n:], func(a, b step) int { return cmp.Compare(a.order, b.order) })
+	return stack
+}
+
+// A waitChain lists the groups whose Wait is calling a Link that is not a
+// *Group, so that such a Link leading back to one of them (a cycle Link
+// cannot see) ends in an error rather than in endless recursion.
+type waitChain struct {
+	g    *Group
+	next *waitChain
+}
+
+type waitChainKey struct{}
+
+func (c *waitChain) has(g *Group) bool {
+	for ; c != nil; c = c.next {
+		if c.g == g {
+			return true
+		}
+	}
+	return false
+}
+
+// chainContext returns ctx with g added to its wait chain.
+func (g *Group) chainContext(ctx context.Context) context.Context {
+	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
+	return context.WithValue(ctx, waitChainKey{}, &waitChain{g, chain})
+}
