@@ -69,13 +69,38 @@ type WaitError struct {
 // MaxListed bounds the pending tasks a [WaitError] lists.
 const MaxListed = 100
 
-// Error names each pending task and how long it has been pending.
+// Error names each listed pending task and how long it has been pending.
+//
+// Listed tasks that differ only in age, the same name (or none) from the
+// same place in the same group, are told once, as the oldest of them with
+// their number: "412 × Add at server/conn.go:88 in group "conns", pending
+// 41s (the oldest)".
 func (e *WaitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "waitgroup: gave up waiting (%v) with %d %s pending", e.Cause, e.Total, plural(e.Total, "task"))
+	type kind struct {
+		name, where, group string
+		state              TaskState
+	}
+	same := make(map[kind]int, len(e.Pending))
 	for _, t := range e.Pending {
+		same[kind{t.Name, t.Where, t.Group, t.State}]++
+	}
+	for _, t := range e.Pending {
+		k := kind{t.Name, t.Where, t.Group, t.State}
+		n := same[k]
+		if n == 0 {
+			continue // told with the oldest of its kind
+		}
+		same[k] = 0
 		b.WriteString("\n\t")
+		if n > 1 {
+			fmt.Fprintf(&b, "%d × ", n)
+		}
 		b.WriteString(t.describe(e.At))
+		if n > 1 {
+			b.WriteString(" (the oldest)")
+		}
 	}
 	if n := e.Total - len(e.Pending); n > 0 {
 		fmt.Fprintf(&b, "\n\tand %d more", n)

@@ -335,3 +335,30 @@ func TestPanicNilUnderAnyGODEBUG(t *testing.T) {
 		}
 	}
 }
+
+// Many pending tasks from one place are told once, with their number.
+func TestWaitErrorGroupsTasksOfOnePlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := waitgroup.New(waitgroup.GroupName("conns"))
+		var ids []waitgroup.ID
+		add := func() { ids = append(ids, g.Add(waitgroup.Name("conn"))) }
+		add()
+		_, _, line, _ := runtime.Caller(0)
+		time.Sleep(time.Second)
+		for range 411 {
+			add()
+		}
+		listener := g.Add(waitgroup.Name("listener"))
+		time.Sleep(40 * time.Second)
+		err := g.Wait(expired())
+		want := fmt.Sprintf(`waitgroup: gave up waiting (context canceled) with 413 tasks pending
+	100 × "conn" (Add at waitgroup_test/scale_test.go:%d) in group "conns", pending 41s (the oldest)
+	and 313 more`, line-2)
+		if err == nil || err.Error() != want {
+			t.Fatalf("Wait = %v\nwant %s", err, want)
+		}
+		for _, id := range append(ids, listener) {
+			g.Done(id)
+		}
+	})
+}
