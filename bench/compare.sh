@@ -83,7 +83,9 @@ for i in "${!revs[@]}"; do
   if [ "$rev" = . ]; then
     label=worktree
     src=$root
-    echo "rev $i:     $label ($(git -C "$root" log -1 --format='%h %s') plus uncommitted changes)"
+    dirty=
+    if [ -n "$(git -C "$root" status --porcelain)" ]; then dirty=", with uncommitted changes"; fi
+    echo "rev $i:     $label ($(git -C "$root" log -1 --format='%h %s')$dirty)"
   else
     hash=$(git -C "$root" rev-parse --verify --quiet "$rev^{commit}") || { echo "unknown revision $rev" >&2; exit 1; }
     short=$(git -C "$root" rev-parse --short "$hash")
