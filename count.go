@@ -44,7 +44,9 @@ func gen(s uint64) uint64 { return s >> genShift }
 func (g *Group) begin() uint64 {
 	for {
 		s := g.state.Load()
-		if count(s) == 0 && s&(slowBit|reportedBit) != 0 {
+		// The first task after a reported round clears it, even when the
+		// count is not zero: a busy linked group counts in it.
+		if s&reportedBit != 0 || (count(s) == 0 && s&slowBit != 0) {
 			return g.cross(countUnit + genUnit)
 		}
 		if g.state.CompareAndSwap(s, s+countUnit+genUnit) {
@@ -149,7 +151,8 @@ func (p *Group) adjustDown() bool {
 }
 
 // newRoundLocked starts a new error round if a Wait reported the last one:
-// the first task added after that report is the first of the new round.
+// the first task of g added after that report is the first of the new
+// round.
 func (g *Group) newRoundLocked() {
 	if g.state.Load()&reportedBit == 0 {
 		return
@@ -160,31 +163,35 @@ func (g *Group) newRoundLocked() {
 	g.prevErrs = g.errs
 	g.errs = errorList{}
 	g.round++
-	g.reportedUp = false
 	if g.deposited {
 		g.deposited = false
 		p := g.subOf
 		p.mu.Lock()
-		delete(p.deposits, g.subOrder)
+		p.dropDepositsLocked(g.subOrder)
 		p.mu.Unlock()
 	}
 }
 
-// endRound marks g's round as reported, unless a task was added to g since
-// its state was seen as s: that task's errors belong to the round and are
-// yet to be reported. up says that the Wait was that of an ancestor, which
-// lets an idle Sub leave its parent.
-func (g *Group) endRound(s uint64, up bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if gen(g.state.Load()) != gen(s) {
-		return
-	}
-	if g.errs.empty() {
+// endRound marks the round of a group a Wait returned as reported, unless
+// a task was added to it since its state was seen as v.s: that task's
+// errors belong to the round and are yet to be reported. The errors its
+// dropped Subs left with it that the Wait saw are marked as reported too.
+func (v seenGroup) endRound() {
+	g := v.g
+	if g.state.Load()&(errBit|linkBit) == 0 {
 		return // nothing to clear: the next task need not take the lock
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range g.deposits {
+		if g.deposits[i].id < v.depNext {
+			g.deposits[i].reported = true
+		}
+	}
+	if gen(g.state.Load()) != gen(v.s) || g.errs.empty() {
+		return
+	}
 	g.state.Or(reportedBit)
-	g.reportedUp = g.reportedUp || up
 	if count(g.state.Load()) == 0 {
 		g.attachLocked(false)
 	}

@@ -74,14 +74,16 @@ type Group struct {
 	// A Sub is held by its parent (in the parent's subs) only while it
 	// matters to the parent's Wait: while it is busy, has unreported errors,
 	// subs or links of its own. An idle Sub is then freed with its last user.
-	subOf      *Group                // the parent that made g with Sub, or nil
-	subOrder   uint64                // g's position among subOf's links
-	attached   bool                  // g is in subOf.subs
-	sticky     bool                  // g has links of its own: stay attached
-	reportedUp bool                  // a Wait of an ancestor reported g's round
-	deposited  bool                  // subOf.deposits holds g's errors
-	subs       map[*Group]uint64     // attached Subs and their positions
-	deposits   map[uint64]*errorList // the errors of Subs that left, by position
+	subOf      *Group            // the parent that made g with Sub, or nil
+	subOrder   uint64            // g's position among subOf's links
+	attached   bool              // g is in subOf.subs
+	sticky     bool              // g has links of its own: stay attached
+	deposited  bool              // subOf.deposits holds g's errors
+	depOmitted int               // deposited errors beyond MaxErrors
+	depNext    uint64            // the id of the next deposit
+	depSeen    int               // deposits a Wait through g has reported
+	subs       map[*Group]uint64 // attached Subs and their positions
+	deposits   []deposit         // the errors of Subs that left, at most MaxErrors
 }
 
 // A link is one entry of Group.links.

@@ -185,8 +185,7 @@ func (g *Group) attachLocked(busy bool) {
 			return
 		}
 		hasErrs := x.state.Load()&errBit != 0
-		want := busy || x.sticky || len(x.subs) > 0 || len(x.deposits) > 0 ||
-			(hasErrs && !x.reportedUp)
+		want := busy || x.sticky || len(x.subs) > 0 || len(x.deposits) > 0 || x.depOmitted > 0
 		if want == x.attached {
 			return
 		}
@@ -210,8 +209,16 @@ func (g *Group) moveLocked(p *Group, attach, hasErrs bool) {
 		}
 		p.subs[g] = g.subOrder
 		if g.deposited {
-			// g is walked again: its errors are its own to report.
-			delete(p.deposits, g.subOrder)
+			// g is walked again: its errors are its own to report. If a
+			// Wait through p reported them, g's round was reported: the
+			// work that brings g back starts the next one, as it would
+			// have had g stayed attached.
+			if p.dropDepositsLocked(g.subOrder) {
+				g.prevErrs = g.errs
+				g.errs = errorList{}
+				g.round++
+				g.state.And(^uint64(errBit | reportedBit))
+			}
 			g.deposited = false
 		}
 		g.c.reattach()
@@ -220,14 +227,55 @@ func (g *Group) moveLocked(p *Group, attach, hasErrs bool) {
 	delete(p.subs, g)
 	g.c.unregister()
 	if hasErrs {
-		// The errors were reported through p, and p reports them again
-		// until g starts a new round, as when g was attached; p keeps
-		// them, not g.
-		if p.deposits == nil {
-			p.deposits = make(map[uint64]*errorList)
-		}
-		errs := g.errs
-		p.deposits[g.subOrder] = &errs
+		// p reports g's errors until g starts a new round, as when g
+		// was attached; p keeps them, not g, and at most MaxErrors of
+		// them, counting the rest, so that failed Subs that are dropped
+		// cost p a bounded amount.
 		g.deposited = true
+		for _, err := range g.errs.errs {
+			p.depositLocked(deposit{order: g.subOrder, err: err})
+		}
+		p.depOmitted += g.errs.omitted
+		if g.errs.noise != nil {
+			p.depositLocked(deposit{order: g.subOrder, err: g.errs.noise, noise: true})
+		}
 	}
+}
+
+// A deposit is an error of a Sub that left its parent once the error was
+// reported through it.
+type deposit struct {
+	order    uint64 // the Sub's position among the parent's links
+	err      error
+	noise    bool   // an echo of a cancellation, reported only if nothing else is
+	id       uint64 // counts the parent's deposits, to tell which a Wait saw
+	reported bool   // a Wait through the parent returned it
+}
+
+func (p *Group) depositLocked(d deposit) {
+	d.id = p.depNext
+	p.depNext++
+	if len(p.deposits) < MaxErrors {
+		p.deposits = append(p.deposits, d)
+		return
+	}
+	if !d.noise {
+		p.depOmitted++
+	}
+}
+
+// dropDepositsLocked drops the deposits of the Sub at position order and
+// reports whether a Wait had returned them.
+func (p *Group) dropDepositsLocked(order uint64) (reported bool) {
+	kept := p.deposits[:0]
+	for _, d := range p.deposits {
+		if d.order != order {
+			kept = append(kept, d)
+		} else if d.reported {
+			reported = true
+		}
+	}
+	clear(p.deposits[len(kept):])
+	p.deposits = kept
+	return reported
 }

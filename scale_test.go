@@ -169,14 +169,20 @@ func TestFinishedSubsAreFreed(t *testing.T) {
 		}
 		g.Wait(expired()) // reports the Subs' errors through the parent
 	}
-	base := heapAfter(func() { work(false) })
-	grown := heapAfter(func() { work(false) })
-	if per := (int64(grown) - int64(base)) / n; per > 64 {
-		t.Errorf("each finished Sub kept %d bytes, want at most 64", per)
+	for _, fail := range []bool{false, true} {
+		base := heapAfter(func() { work(fail) })
+		grown := heapAfter(func() { work(fail) })
+		if per := (int64(grown) - int64(base)) / n; per > 64 {
+			t.Errorf("failing=%v: each finished Sub kept %d bytes, want at most 64", fail, per)
+		}
 	}
+	// The parent still reports the dropped Subs' errors: the first
+	// MaxErrors, and how many more.
 	g.Done(keep)
-	if err := g.Wait(context.Background()); err != nil {
-		t.Fatal(err)
+	err := g.Wait(context.Background())
+	if !errors.Is(err, waitgroup.ErrTooManyErrors) || !strings.Contains(err.Error(), "conn failed") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("%d more left out by dropped Subs", 2*n/2-waitgroup.MaxErrors)) {
+		t.Fatalf("Wait = %v", err)
 	}
 }
 

@@ -17,9 +17,9 @@ import (
 // counts come back to zero: every Wait(Background) returns once all work
 // is done, nothing is left pending, and each failure is reported.
 func TestStressTree(t *testing.T) {
-	rounds := 20
+	rounds := 5
 	if testing.Short() || raceEnabled {
-		rounds = 5
+		rounds = 2
 	}
 	for round := range rounds {
 		root := waitgroup.New(waitgroup.GroupName("root"))

@@ -67,9 +67,9 @@ func (g *Group) Wait(ctx context.Context) error {
 	c := g.collect(ctx, foreign, round)
 	// The round ends now that its result goes to a caller, in each group
 	// that got no new task since this Wait saw it.
-	g.endRound(c.root, false)
+	c.root.endRound()
 	for _, v := range c.seen {
-		v.g.endRound(v.s, true)
+		v.endRound()
 	}
 	if len(c.real) == 0 {
 		return c.noise

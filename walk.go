@@ -120,7 +120,7 @@ func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
 type collected struct {
 	real  []error     // real errors: each group's own, then its links', in order
 	noise error       // the first echo of a cancellation
-	root  uint64      // the walked group's state when its errors were read
+	root  seenGroup   // the walked group, when its errors were read
 	seen  []seenGroup // the others
 }
 
@@ -131,8 +131,9 @@ type linkKey struct {
 }
 
 type seenGroup struct {
-	g *Group
-	s uint64 // its state when its errors were read
+	g       *Group
+	s       uint64 // its state when its errors were read
+	depNext uint64 // its deposits then were those with lower ids
 }
 
 // A step of a walk: a group, or a Link that is not one, with its parent.
@@ -141,7 +142,7 @@ type step struct {
 	l      Link
 	parent *Group
 	order  uint64
-	dep    *errorList // the reported errors a freed Sub left with its parent
+	dep    *deposit // an error a freed Sub left with its parent
 }
 
 // waitForeign waits, in link order, for each Link that is not a group in
@@ -182,9 +183,12 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if st.dep != nil {
-			c.real = st.dep.appendReal(c.real)
-			c.noise = cmp.Or(c.noise, st.dep.noise)
+		if d := st.dep; d != nil {
+			if d.noise {
+				c.noise = cmp.Or(c.noise, d.err)
+			} else {
+				c.real = append(c.real, d.err)
+			}
 			continue
 		}
 		if st.g == nil {
@@ -205,12 +209,17 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 			c.real = append(c.real, fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, x.label()))
 			continue
 		}
+		if x != g && x.state.Load()&(errBit|linkBit) == 0 {
+			// No errors and nothing linked: nothing to take, nothing to
+			// end (a wide tree of idle groups costs no lock each).
+			continue
+		}
 		x.mu.Lock()
 		s := x.state.Load()
 		if x == g {
-			c.root = s
+			c.root = seenGroup{x, s, x.depNext}
 		} else {
-			c.seen = append(c.seen, seenGroup{x, s})
+			c.seen = append(c.seen, seenGroup{x, s, x.depNext})
 		}
 		errs := &x.errs
 		if x == g && x.round != round {
@@ -235,7 +244,7 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 // appendLinksLocked appends what g links, its links and its attached Subs,
 // in the order they were made.
 func (g *Group) appendLinksLocked(stack []step) []step {
-	if len(g.subs) == 0 && len(g.deposits) == 0 {
+	if len(g.subs) == 0 && len(g.deposits) == 0 && g.depOmitted == 0 {
 		for _, l := range g.links {
 			stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
 		}
@@ -248,8 +257,13 @@ func (g *Group) appendLinksLocked(stack []step) []step {
 	for s, order := range g.subs {
 		stack = append(stack, step{g: s, l: s, parent: g, order: order})
 	}
-	for order, dep := range g.deposits {
-		stack = append(stack, step{parent: g, order: order, dep: dep})
+	for _, d := range g.deposits {
+		// A copy: g.deposits changes once g is unlocked.
+		stack = append(stack, step{parent: g, order: d.order, dep: &d})
+	}
+	if g.depOmitted > 0 {
+		stack = append(stack, step{parent: g, order: ^uint64(0), dep: &deposit{
+			err: fmt.Errorf("%w: %d more left out by dropped Subs (a group keeps %d)", ErrTooManyErrors, g.depOmitted, MaxErrors)}})
 	}
 	slices.SortFunc(stack[n:], func(a, b step) int { return cmp.Compare(a.order, b.order) })
 	return stack
