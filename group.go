@@ -81,7 +81,6 @@ type Group struct {
 	deposited  bool              // subOf.deposits holds g's errors
 	depOmitted int               // deposited errors beyond MaxErrors
 	depNext    uint64            // the id of the next deposit
-	depSeen    int               // deposits a Wait through g has reported
 	subs       map[*Group]uint64 // attached Subs and their positions
 	deposits   []deposit         // the errors of Subs that left, at most MaxErrors
 }
