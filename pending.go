@@ -28,9 +28,10 @@ type TaskInfo struct {
 	// State says what the task is doing: running (or, for an ID, pending),
 	// waiting for a slot of the group's limit, or waiting to be restarted.
 	State TaskState
-	// For a task started with a Restart option: how many times it has
-	// failed in a row, its last error, and, in backoff, when it starts
-	// again. Zero otherwise.
+	// For a task started with a Restart option, once it has ended: how
+	// many times in a row it has ended without a healthy run (failed or,
+	// with OnSuccess, returned), its last error, and, in backoff, when it
+	// starts again. Zero otherwise.
 	Attempt   int
 	LastErr   error
 	NextStart time.Time
@@ -275,6 +276,7 @@ type candidate struct {
 	start  time.Duration
 	goTask bool
 	state  TaskState
+	rs     *restartInfo // of a task with Restart, once it failed (restart.go)
 }
 
 func (c candidate) since() time.Time {
@@ -300,6 +302,7 @@ func (c candidate) describe() TaskInfo {
 	} else if c.pc != 0 {
 		t.Where = describeCaller(c.pc)
 	}
+	c.rs.fill(&t)
 	return t
 }
 
@@ -321,8 +324,8 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 	g.idMu.Unlock()
 	g.gos.walk(func(t *goTask) {
 		total++
-		f(candidate{g: g, seq: t.num<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-			start: t.start, goTask: true, state: t.taskState()})
+		f(candidate{g: g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name, pc: t.pc,
+			start: t.start, goTask: true, state: t.taskState(), rs: t.rs.snapshot()})
 	})
 	return total
 }

@@ -109,10 +109,8 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	w := g.idle
 	w.waiters++
 	g.mu.Unlock()
-	select {
-	case <-w.ch:
+	if g.park(ctx, w.ch) { // events.go: with StillWaiting reports if asked
 		return w.round, true
-	case <-ctx.Done():
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
