@@ -20,6 +20,11 @@
 //   - [Group.Link] and [Group.Sub] build trees of groups that are waited for in
 //     order: the accept loop, then the connections it started. A cycle of
 //     groups panics at the Link call.
+//   - A task started with the [Restart] option is started again after a
+//     backoff each time it fails, until the group is cancelled or the task
+//     fails too often; [Events] reports each failure, restart and give-up
+//     when it happens, and a Wait that has been blocked for long, rather
+//     than only when Wait returns.
 //
 // For request-scoped fan-out, [Map], [MapSeq] and [Results] return typed
 // results in item order whatever fails, each failure a [*TaskError] that says

@@ -27,7 +27,7 @@ func ExampleRestart() {
 		<-ctx.Done() // consume until the shutdown
 		return ctx.Err()
 	}, waitgroup.Name("consumer"), waitgroup.Restart(waitgroup.RestartPolicy{
-		Initial:     10 * time.Millisecond, // 500ms by default, doubling up to 30s
+		Initial:     10 * time.Millisecond,  // 500ms by default, doubling up to 30s
 		MaxFailures: 5, Window: time.Minute, // then give up: Wait returns the error
 	}))
 
