@@ -501,3 +501,25 @@ func TestRestartMisuse(t *testing.T) {
 		})
 	}
 }
+
+// A task that gives up has given its limit slot back by the time of its
+// TaskGaveUp event, so that the handler may start a replacement.
+func TestRestartGiveUpFreesSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var g *waitgroup.Group
+		replaced := false
+		g = waitgroup.New(waitgroup.Limit(1), waitgroup.Events(func(e waitgroup.Event) {
+			if e.Kind == waitgroup.TaskGaveUp {
+				replaced = g.TryGo(func(context.Context) error { return nil }, waitgroup.Name("replacement"))
+			}
+		}))
+		errBoom := errors.New("boom")
+		g.Go(func(context.Context) error { return errBoom }, waitgroup.Restart(waitgroup.RestartPolicy{MaxFailures: 2}))
+		if err := g.Wait(t.Context()); err != errBoom {
+			t.Fatalf("Wait = %v", err)
+		}
+		if !replaced {
+			t.Error("TryGo in the TaskGaveUp handler found the slot still held")
+		}
+	})
+}
