@@ -299,7 +299,9 @@ func (t *goTask) run() {
 // context cancelled, before the task's limit slot is freed (so that a Go
 // waiting for the slot cannot start a task with a context that should
 // already be cancelled) and before the task counts as done (so that a Wait it
-// unblocks sees the error and the cause).
+// unblocks sees the error and the cause). The TaskFailed event comes after
+// the slot is freed, so that its handler may start a task in it, and before
+// the task counts as done, so that it is reported before any Wait returns.
 func (g *Group) finish(t *goTask, err error) {
 	failed := err != nil && g.fail(err)
 	if t.sem != nil {
