@@ -197,21 +197,14 @@ func (g *Group) emit(e Event) {
 	g.ev.h(e)
 }
 
-// park blocks a parked Wait until ch is closed (true) or ctx is done
-// (false), sending StillWaiting events if g asks for them.
-func (g *Group) park(ctx context.Context, ch <-chan struct{}) bool {
-	if ev := g.ev; ev == nil || ev.after == 0 || ev.h == nil {
-		select {
-		case <-ch:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return g.parkReporting(ctx, ch)
+// reportsWaits reports whether a blocked Wait of g sends StillWaiting
+// events.
+func (g *Group) reportsWaits() bool {
+	return g.ev != nil && g.ev.after > 0 && g.ev.h != nil
 }
 
-// parkReporting is park with a StillWaiting report every g.ev.after.
+// parkReporting blocks a parked Wait until ch is closed (true) or ctx is
+// done (false), sending a StillWaiting event every g.ev.after meanwhile.
 func (g *Group) parkReporting(ctx context.Context, ch <-chan struct{}) bool {
 	begin := time.Now()
 	timer := time.NewTimer(g.ev.after)
