@@ -21,8 +21,14 @@
 //     as one: a group counts its own pending work plus each linked group that
 //     is busy, so "the tree is done" is one condition that Wait waits on once,
 //     at any depth or width. A cycle of groups panics at the Link call. A Sub
-//     is held by its parent only while it has work or unreported errors, so a
-//     Sub per connection or per job costs nothing once finished and dropped.
+//     is held by its parent only while it has work, so a Sub per connection
+//     or per job costs nothing once finished and dropped (the parent keeps
+//     at most [MaxErrors] of their errors, and counts the rest).
+//   - A task started with the [Restart] option is started again after a
+//     backoff each time it fails, until the group is cancelled or the task
+//     fails too often; [Events] reports each failure, restart and give-up
+//     when it happens, and a Wait that has been blocked for long, rather
+//     than only when Wait returns.
 //
 // For request-scoped fan-out, [Map], [MapSeq] and [Results] return typed
 // results in item order whatever fails, each failure a [*TaskError] that says

@@ -17,9 +17,12 @@ type goTask struct {
 	name  string
 	pc    uintptr       // entry of f, turned into text only when asked
 	start time.Duration // since g.epoch
-	num   uint64        // the task's number in g, for its ID
 	sem   chan struct{} // the limit slot to give back, or nil
-	state atomic.Uint32 // taskRunning, taskWaiting or taskDone
+	state atomic.Uint32 // taskRunning, taskWaiting, taskDone or taskBackoff
+	// num is the task's number in g, for its ID: a gen, 27 bits. 32 bits
+	// beside state keep the record at 80 bytes with rs.
+	num uint32
+	rs  *restarter // the Restart state (restart.go), or nil
 
 	// next is the next older record. It is written before the record is
 	// published, and after that only under golist.mu.
@@ -30,12 +33,16 @@ const (
 	taskRunning uint32 = iota
 	taskWaiting        // for a limit slot
 	taskDone
+	taskBackoff // failed, waiting to be restarted (restart.go)
 )
 
 // taskState says what t is doing, for TaskInfo.
 func (t *goTask) taskState() TaskState {
-	if t.state.Load() == taskWaiting {
+	switch t.state.Load() {
+	case taskWaiting:
 		return TaskWaiting
+	case taskBackoff:
+		return TaskBackoff
 	}
 	return TaskRunning
 }

@@ -56,6 +56,7 @@ type Group struct {
 	exactClock    bool          // read the clock for every task (see clock.go)
 	name          string
 	cancelOnError bool
+	ev            *eventConfig // Events, StillWaitingAfter (events.go); nil: none
 
 	idle    *idler        // what parked Waits wait on; nil if none
 	sem     chan struct{} // one token per running limited task; nil: no limit
@@ -225,6 +226,7 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		// Results.Go wraps the user's function: the task is described by
 		// the user's.
 		t.pc = describedFunc(opts)
+		t.rs = restartOf(opts) // nil without a Restart option (restart.go)
 	}
 	if t.pc == 0 {
 		t.pc = reflect.ValueOf(f).Pointer()
@@ -250,7 +252,7 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 	t.start = g.now()
 	// The task is pending from here on, even while Go waits for a slot, so
 	// that a Wait in progress covers it and a WaitError lists it.
-	t.num = gen(g.begin())
+	t.num = uint32(gen(g.begin()))
 	if wait {
 		t.state.Store(taskWaiting)
 	}
@@ -283,7 +285,11 @@ func (t *goTask) run() {
 		}
 		t.g.finish(t, err)
 	}()
-	err = t.f(&t.g.c)
+	if t.rs != nil {
+		err = t.supervise() // restart.go
+	} else {
+		err = t.f(&t.g.c)
+	}
 	returned = true
 }
 
@@ -293,21 +299,25 @@ func (t *goTask) run() {
 // context cancelled, before the task's limit slot is freed (so that a Go
 // waiting for the slot cannot start a task with a context that should
 // already be cancelled) and before the task counts as done (so that a Wait it
-// unblocks sees the error and the cause).
+// unblocks sees the error and the cause). The TaskFailed event comes after
+// the slot is freed, so that its handler may start a task in it, and before
+// the task counts as done, so that it is reported before any Wait returns.
 func (g *Group) finish(t *goTask, err error) {
-	if err != nil {
-		g.fail(err)
-	}
+	failed := err != nil && g.fail(err)
 	if t.sem != nil {
 		<-t.sem
+	}
+	if failed && g.ev != nil {
+		g.taskFailed(t, err) // events.go: while t is still pending
 	}
 	t.f = nil // the task's closure may hold much; the record outlives it
 	g.gos.done(t)
 	g.end()
 }
 
-// fail records err, a task's result.
-func (g *Group) fail(err error) {
+// fail records err, a task's result, and reports whether it is a real
+// error rather than an echo of the group's cancellation.
+func (g *Group) fail(err error) bool {
 	g.mu.Lock()
 	real := g.errs.record(err, &g.c)
 	g.state.Or(errBit)
@@ -315,4 +325,5 @@ func (g *Group) fail(err error) {
 	if real && g.cancelOnError {
 		g.c.cancel(err)
 	}
+	return real
 }

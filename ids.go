@@ -166,6 +166,7 @@ func (g *Group) Add(opts ...TaskOption) ID {
 	var name string
 	if len(opts) > 0 {
 		name = taskName(opts)
+		noRestart(opts) // restart.go
 	}
 	g.init()
 	start := g.now()

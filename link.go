@@ -155,6 +155,7 @@ func (g *Group) Sub(opts ...Option) *Group {
 	g.init()
 	s := &Group{}
 	s.initLocked(&g.c) // s is not shared yet: no lock needed
+	s.ev = g.ev        // inherited unless opts say otherwise (events.go)
 	s.apply(opts)
 	s.parents = []*Group{g}
 	s.subOf = g

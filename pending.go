@@ -25,9 +25,10 @@ type TaskInfo struct {
 	// State says what the task is doing: running (or, for an ID, pending),
 	// waiting for a slot of the group's limit, or waiting to be restarted.
 	State TaskState
-	// For a task started with a Restart option: how many times it has
-	// failed in a row, its last error, and, in backoff, when it starts
-	// again. Zero otherwise.
+	// For a task started with a Restart option, once it has ended: how
+	// many times in a row it has ended without a healthy run (failed or,
+	// with OnSuccess, returned), its last error, and, in backoff, when it
+	// starts again. Zero otherwise.
 	Attempt   int
 	LastErr   error
 	NextStart time.Time
@@ -177,8 +178,9 @@ type candidate struct {
 	start  time.Duration
 	goTask bool
 	state  TaskState
-	num    uint64 // the group's gen when the task was added
-	walk   int    // the group's place in the walk that found it
+	rs     *restartInfo // of a task with Restart, once it failed (restart.go)
+	num    uint64       // the group's gen when the task was added
+	walk   int          // the group's place in the walk that found it
 }
 
 // compare orders tasks oldest first: by start time, which a shared clock
@@ -218,6 +220,7 @@ func (c candidate) describe() TaskInfo {
 	} else if c.pc != 0 {
 		t.Where = describeCaller(c.pc)
 	}
+	c.rs.fill(&t)
 	return t
 }
 
@@ -239,8 +242,8 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 	g.idMu.Unlock()
 	g.gos.walk(func(t *goTask) {
 		total++
-		f(candidate{g: g, seq: t.num<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-			start: t.start, goTask: true, state: t.taskState(), num: t.num})
+		f(candidate{g: g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name, pc: t.pc,
+			start: t.start, goTask: true, state: t.taskState(), num: uint64(t.num), rs: t.rs.snapshot()})
 	})
 	return total
 }

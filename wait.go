@@ -113,10 +113,16 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	w := g.idle
 	w.waiters++
 	g.mu.Unlock()
-	select {
-	case <-w.ch:
-		return w.round, true
-	case <-ctx.Done():
+	if g.reportsWaits() { // StillWaitingAfter (events.go)
+		if g.parkReporting(ctx, w.ch) {
+			return w.round, true
+		}
+	} else {
+		select {
+		case <-w.ch:
+			return w.round, true
+		case <-ctx.Done():
+		}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

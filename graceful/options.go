@@ -35,12 +35,17 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// Logger makes Run log one line per shutdown stage to l: the signal or other
-// reason that started the shutdown, the start of the drain delay, the
-// cancellation of the tasks, and the outcome with its duration (at level
-// Error, with the pending tasks, if the deadline passed). Run logs nothing
-// while the service runs. Without this option Run logs nothing at all: the
-// error it returns says everything that went wrong.
+// Logger makes Run log to l, while the service runs, each event of its
+// group and of the group's Subs when it happens (see [waitgroup.Events]):
+// a task's failure at level Error, with the task's name (or function),
+// group and error, a restart of a task with [waitgroup.Restart] at Info and
+// its give-up at Error; and, once a shutdown begins, one line per shutdown
+// step: the signal or other reason that started it, the start of the drain
+// delay, the cancellation of the tasks, and the outcome with its duration
+// (at level Error, with the pending tasks, if the deadline passed). A Sub
+// made with [waitgroup.StillWaitingAfter] also logs, at Warn, what its
+// blocked Waits still wait for. Without this option Run logs nothing at
+// all: the error it returns says everything that went wrong.
 func Logger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })
 }

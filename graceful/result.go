@@ -64,11 +64,44 @@ func cmpOr(a, b error) error {
 	return b
 }
 
-// logFailure reports a task failure that Run learned of while the service
-// ran. It is the one place where Run reports failures as they happen, so
-// that reports from the group (task events) can be routed here too.
-func (r *runner) logFailure(err error) {
-	r.log(slog.LevelError, "graceful: task failed", "err", err)
+// logFailure reports a failure as it happens: a task's, from the group's
+// events, or a stage's of Then, from Run. It is the one place where Run
+// reports failures.
+func (r *runner) logFailure(err error, args ...any) {
+	r.log(slog.LevelError, "graceful: task failed", append(args, "err", err)...)
+}
+
+// event logs an event of Run's group or of one of its Subs; the group has
+// this handler only when Run has a Logger.
+func (r *runner) event(e waitgroup.Event) {
+	switch e.Kind {
+	case waitgroup.TaskFailed:
+		args := taskAttrs(e)
+		if e.Task.State == waitgroup.TaskBackoff {
+			args = append(args, "attempt", e.Task.Attempt, "restart_in", e.Task.NextStart.Sub(e.Time))
+		}
+		r.logFailure(e.Err, args...)
+	case waitgroup.TaskRestarted:
+		r.log(slog.LevelInfo, "graceful: task restarted", append(taskAttrs(e), "attempt", e.Task.Attempt, "after", e.Err)...)
+	case waitgroup.TaskGaveUp:
+		r.log(slog.LevelError, "graceful: task gave up", append(taskAttrs(e), "attempt", e.Task.Attempt, "err", e.Err)...)
+	case waitgroup.StillWaiting:
+		oldest := make([]string, len(e.Pending))
+		for i, t := range e.Pending {
+			oldest[i] = t.String()
+		}
+		r.log(slog.LevelWarn, "graceful: still waiting", "group", e.Group, "waited", e.Waited, "pending", e.Total, "oldest", oldest)
+	}
+}
+
+// taskAttrs names the task of e for a log line: its name, else its
+// function, and its group.
+func taskAttrs(e waitgroup.Event) []any {
+	task := e.Task.Name
+	if task == "" {
+		task = e.Task.Where
+	}
+	return []any{"task", task, "group", e.Group}
 }
 
 // log writes one line to the Logger, if any; every line Run logs goes

@@ -129,7 +129,14 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 	// service drains as it does on SIGTERM, and only then are the tasks told
 	// to stop.
 	first := waitgroup.NewStages(ctx)
-	g := first.Add(r.name, r.stage, waitgroup.CancelOnError())
+	gopts := []waitgroup.Option{waitgroup.CancelOnError()}
+	if r.logger != nil {
+		// Failures, restarts and give-ups are logged when they happen,
+		// in the group and its Subs (events.go). StillWaitingAfter is not
+		// set: Run's own Wait below blocks for the service's whole life.
+		gopts = append(gopts, waitgroup.Events(r.event))
+	}
+	g := first.Add(r.name, r.stage, gopts...)
 	r.stages = []*waitgroup.Stages{first}
 	if r.then != nil {
 		r.stages = append(r.stages, r.then)
@@ -155,7 +162,7 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 	if r.then != nil {
 		for name, sg := range r.then.All() {
 			stop := context.AfterFunc(sg.Context(), func() {
-				g.Cancel(fmt.Errorf("graceful: stage %q stopped before the shutdown: %w", name, context.Cause(sg.Context())))
+				g.Cancel(&stageStopped{fmt.Errorf("graceful: stage %q stopped before the shutdown: %w", name, context.Cause(sg.Context()))})
 			})
 			defer stop()
 		}
@@ -191,7 +198,10 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 			// A task failed and cancelled the group: its siblings are
 			// already stopping, so a drain delay would only add latency.
 			failure := context.Cause(g.Context())
-			r.logFailure(failure)
+			if _, ok := failure.(*stageStopped); ok {
+				// No task of the group failed: no event reported it.
+				r.logFailure(failure)
+			}
 			reason = "task failed"
 			cause = fmt.Errorf("%w: a task failed: %v", ErrShutdown, failure)
 			delay = false
@@ -201,6 +211,14 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 		return r.shutdown(reason, cause, delay)
 	}
 }
+
+// stageStopped is the cause with which Run cancels its group when a stage
+// of Then was cancelled before the shutdown, so that Run can tell it from
+// a task's failure, which the group's events report.
+type stageStopped struct{ err error }
+
+func (e *stageStopped) Error() string { return e.err.Error() }
+func (e *stageStopped) Unwrap() error { return e.err }
 
 type runner struct {
 	config
@@ -239,7 +257,11 @@ func (r *runner) waitAll(ctx context.Context) error {
 // background, so that a second signal can cut it short.
 func (r *runner) shutdown(reason string, cause error, delay bool) error {
 	begin := time.Now()
-	r.log(slog.LevelInfo, "graceful: shutdown started", "reason", reason, "timeout", r.timeout)
+	if delay {
+		r.log(slog.LevelInfo, "graceful: shutdown started", "reason", reason, "timeout", r.timeout)
+	} else {
+		r.log(slog.LevelInfo, "graceful: shutdown started", "reason", reason, "cause", cause, "timeout", r.timeout)
+	}
 	if r.readiness != nil {
 		r.readiness.Drain()
 	}
