@@ -18,8 +18,9 @@ package waitgroup
 //	bit 2      reportedBit: a Wait reported the round; the next task clears it
 //	bit 3      errBit: the round has errors
 //	bit 4      linkBit: g links other groups or has Subs
-//	bits 5-36  the pending count
-//	bits 37-63 gen, the number of tasks ever added (wraps), so that a Wait can
+//	bit 5      shareBit: g has more than one parent, so a walk may meet it twice
+//	bits 6-37  the pending count
+//	bits 38-63 gen, the number of tasks ever added (wraps), so that a Wait can
 //	           tell whether work came after it saw the group done
 const (
 	waitBit     = 1 << 0
@@ -27,10 +28,11 @@ const (
 	reportedBit = 1 << 2
 	errBit      = 1 << 3
 	linkBit     = 1 << 4
-	countShift  = 5
+	shareBit    = 1 << 5
+	countShift  = 6
 	countUnit   = 1 << countShift
 	countMask   = (1<<32 - 1) << countShift
-	genShift    = 37
+	genShift    = 38
 	genUnit     = 1 << genShift
 	minusCount  = ^uint64(countUnit - 1) // adds -1 to the count
 )

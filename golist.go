@@ -19,7 +19,7 @@ type goTask struct {
 	start time.Duration // since g.epoch
 	sem   chan struct{} // the limit slot to give back, or nil
 	state atomic.Uint32 // taskRunning, taskWaiting, taskDone or taskBackoff
-	// num is the task's number in g, for its ID: a gen, 27 bits. 32 bits
+	// num is the task's number in g, for its ID: a gen, 26 bits. 32 bits
 	// beside state keep the record at 80 bytes with rs.
 	num uint32
 	rs  *restarter // the Restart state (restart.go), or nil

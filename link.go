@@ -92,7 +92,11 @@ func (g *Group) Link(other Link) {
 
 	og.mu.Lock()
 	og.parents = append(og.parents, g)
-	og.state.Or(slowBit)
+	if len(og.parents) > 1 {
+		og.state.Or(slowBit | shareBit)
+	} else {
+		og.state.Or(slowBit)
+	}
 	var work []*Group
 	if og.notified && count(g.state.Add(countUnit)) == 1 {
 		work = append(work, g)

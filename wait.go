@@ -44,27 +44,27 @@ func (g *Group) Wait(ctx context.Context) error {
 	if chain, _ := ctx.Value(waitChainKey{}).(*waitChain); chain.has(g) {
 		return fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, g.label())
 	}
-	// Wait for the groups, then once for each Link that is not a group,
-	// then for the groups again if those Waits let new work in.
+	// Wait for the groups, then walk the tree for the errors, waiting once
+	// for each Link that is not a group on the way; if those Waits let new
+	// work in, wait for the groups and walk again.
 	var foreign map[linkKey]error
-	var round uint64
-	for {
-		var ok bool
-		if round, ok = g.waitIdle(ctx); !ok {
-			return g.gaveUp(ctx)
-		}
-		if foreign != nil || g.state.Load()&linkBit == 0 {
-			break
-		}
+	if g.state.Load()&linkBit != 0 {
 		foreign = map[linkKey]error{}
-		if !g.waitForeign(ctx, foreign) {
+	}
+	var c collected
+	for {
+		round, ok := g.waitIdle(ctx)
+		if !ok {
 			return g.gaveUp(ctx)
 		}
-		if count(g.state.Load()) == 0 {
+		c = g.collect(ctx, foreign, round)
+		if c.gaveUp {
+			return g.gaveUp(ctx)
+		}
+		if !c.waited || count(g.state.Load()) == 0 {
 			break
 		}
 	}
-	c := g.collect(ctx, foreign, round)
 	// The round ends now that its result goes to a caller, in each group
 	// that got no new task since this Wait saw it.
 	c.root.endRound()

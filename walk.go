@@ -108,6 +108,9 @@ func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
 		case walkSkip:
 			continue
 		}
+		if x.state.Load()&linkBit == 0 {
+			continue // links nothing: no lock to take
+		}
 		x.mu.Lock()
 		n := len(stack)
 		stack = x.appendLinksLocked(stack)
@@ -118,10 +121,12 @@ func (g *Group) eachGroup(f func(x *Group, st step, w *walk) walkAction) {
 
 // collected is what a walk of a tree of groups found.
 type collected struct {
-	real  []error     // real errors: each group's own, then its links', in order
-	noise error       // the first echo of a cancellation
-	root  seenGroup   // the walked group, when its errors were read
-	seen  []seenGroup // the others
+	real   []error     // real errors: each group's own, then its links', in order
+	gaveUp bool        // ctx ended while a Link that is not a group was waited for
+	waited bool        // a Link that is not a group was waited for
+	noise  error       // the first echo of a cancellation
+	root   seenGroup   // the walked group, when its errors were read
+	seen   []seenGroup // the others
 }
 
 // A linkKey names a link by the group that made it and its position.
@@ -145,39 +150,17 @@ type step struct {
 	dep    *deposit // an error a freed Sub left with its parent
 }
 
-// waitForeign waits, in link order, for each Link that is not a group in
-// the tree of g, and stores what each returned in results. It reports false
-// if ctx ended first.
-func (g *Group) waitForeign(ctx context.Context, results map[linkKey]error) bool {
-	ok := true
-	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
-	g.eachGroup(func(x *Group, st step, _ *walk) walkAction {
-		if x != nil {
-			if x != g && chain.has(x) {
-				return walkSkip // collect reports the cycle
-			}
-			return walkOn
-		}
-		err := st.l.Wait(st.parent.chainContext(ctx))
-		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			ok = false
-			return walkStop
-		}
-		results[linkKey{st.parent, st.order}] = err
-		return walkOn
-	})
-	return ok
-}
-
 // collect walks g and the groups linked to it, depth first in link order,
-// each once, and takes their errors, with those that foreign gives for the
-// Links that are not groups. round is g's error round when the tree was
-// seen done: if another Wait reported it and new work started the next
-// meanwhile, that round's errors are still the ones to report. It holds one
-// group's lock at a time, and no recursion limits the depth.
-func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round uint64) collected {
-	var c collected
-	var seen map[*Group]bool
+// each once, and takes their errors. With foreign not nil it waits, in its
+// place in that order, for each Link that is not a group and whose result
+// foreign does not hold yet, stores the result there, and says in waited
+// that it did; a Link's result comes from foreign either way. round is g's
+// error round when the tree was seen done: if another Wait reported it and
+// new work started the next meanwhile, that round's errors are still the
+// ones to report. It holds one group's lock at a time, and no recursion
+// limits the depth.
+func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round uint64) (c collected) {
+	var seen map[*Group]bool // only groups with several parents go in
 	chain, _ := ctx.Value(waitChainKey{}).(*waitChain)
 	stack := []step{{g: g}}
 	for len(stack) > 0 {
@@ -192,7 +175,18 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 			continue
 		}
 		if st.g == nil {
-			switch err := foreign[linkKey{st.parent, st.order}]; {
+			key := linkKey{st.parent, st.order}
+			err, ok := foreign[key]
+			if !ok && foreign != nil {
+				err = st.l.Wait(st.parent.chainContext(ctx))
+				if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					c.gaveUp = true
+					return c
+				}
+				foreign[key] = err
+				c.waited = true
+			}
+			switch {
 			case err == nil:
 			case isEcho(err, &st.parent.c):
 				c.noise = cmp.Or(c.noise, err)
@@ -202,20 +196,27 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 			continue
 		}
 		x := st.g
-		if seen[x] {
-			continue // a diamond: its errors are taken once
+		s := x.state.Load()
+		if s&shareBit != 0 {
+			if seen[x] {
+				continue // a diamond: its errors are taken once
+			}
+			if seen == nil {
+				seen = map[*Group]bool{}
+			}
+			seen[x] = true
 		}
 		if x != g && chain.has(x) {
 			c.real = append(c.real, fmt.Errorf("%w: %s waits for itself through a Link that is not a *Group", ErrCycle, x.label()))
 			continue
 		}
-		if x != g && x.state.Load()&(errBit|linkBit) == 0 {
+		if x != g && s&(errBit|linkBit) == 0 {
 			// No errors and nothing linked: nothing to take, nothing to
 			// end (a wide tree of idle groups costs no lock each).
 			continue
 		}
 		x.mu.Lock()
-		s := x.state.Load()
+		s = x.state.Load()
 		if x == g {
 			c.root = seenGroup{x, s, x.depNext}
 		} else {
@@ -230,12 +231,6 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 		n := len(stack)
 		stack = x.appendLinksLocked(stack)
 		x.mu.Unlock()
-		if len(stack) > n && seen == nil {
-			seen = map[*Group]bool{}
-		}
-		if seen != nil {
-			seen[x] = true
-		}
 		slices.Reverse(stack[n:]) // the first link is taken first
 	}
 	return c
