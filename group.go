@@ -80,6 +80,8 @@ type Group struct {
 	deposited  bool                  // subOf.deposits holds g's errors
 	subs       map[*Group]uint64     // attached Subs and their positions
 	deposits   map[uint64]*errorList // the errors of Subs that left, by position
+
+	dbg *debugInfo // set by the Registered and Labels options, else nil (registry.go)
 }
 
 // A link is one entry of Group.links.
@@ -283,6 +285,9 @@ func (t *goTask) run() {
 		}
 		t.g.finish(t, err)
 	}()
+	if t.g.dbg != nil {
+		t.g.dbg.setLabels(t) // the Labels option (labels.go)
+	}
 	err = t.f(&t.g.c)
 	returned = true
 }
