@@ -222,26 +222,33 @@ func BenchmarkGoWaitLabels(b *testing.B) {
 }
 
 // BenchmarkGoWaitInterleaved runs a batch of 100 tasks of each variant in
-// every iteration, one after the other, and reports each variant's time per
-// task (none-ns/task, labels/shared-ns/task, …) and the difference from
-// none: on a shared machine, variants measured in separate runs drift apart
-// more than the costs compared.
+// every iteration, one after the other, and reports for each variant the
+// median time per task over the batches (none-ns/task,
+// labels/shared-ns/task, …) and its difference from none (…-extra-ns/task):
+// on a shared machine, variants measured in separate runs drift apart more
+// than the costs compared, and a median ignores the batches that another
+// process interrupted.
 func BenchmarkGoWaitInterleaved(b *testing.B) {
 	const n = 100
 	batches := labelBatches(n)
-	spent := make([]time.Duration, len(batches))
+	samples := make([][]time.Duration, len(batches))
 	for b.Loop() {
 		for i, lb := range batches {
 			start := time.Now()
 			lb.run(b)
-			spent[i] += time.Since(start)
+			samples[i] = append(samples[i], time.Since(start))
 		}
 	}
-	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / n }
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2].Nanoseconds()) / n
+	}
+	none := median(samples[0])
 	for i, v := range labelVariants {
-		b.ReportMetric(per(spent[i]), v.name+"-ns/task")
+		m := median(samples[i])
+		b.ReportMetric(m, v.name+"-ns/task")
 		if i > 0 {
-			b.ReportMetric(per(spent[i])-per(spent[0]), v.name+"-extra-ns/task")
+			b.ReportMetric(m-none, v.name+"-extra-ns/task")
 		}
 	}
 	b.ReportMetric(0, "ns/op") // the sum of the variants says nothing

@@ -15,7 +15,7 @@ import (
 var registry struct {
 	mu     sync.Mutex            // protects the fields below
 	groups []weak.Pointer[Group] // in the order registered; some may be dead
-	// pruneAt is the length at which a Register prunes dead entries: twice
+	// pruneAt is the length at which register prunes dead entries: twice
 	// the live ones after the last prune, so that pruning is amortized O(1)
 	// per registration however many groups come and go.
 	pruneAt int
@@ -29,7 +29,7 @@ const minRegistryPrune = 64
 type debugInfo struct {
 	registered bool
 	labels     bool
-	// path caches Path for the labels of tasks (see labels.go); nil until
+	// path caches g.path(), which labels each task (see snapshot.go); nil until
 	// first used.
 	path atomic.Pointer[pathCache]
 	// lastLabels caches the labels of the last task labelled, which tasks
