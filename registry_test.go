@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"weak"
 
 	"github.com/gowaitgroup/waitgroup"
@@ -72,14 +73,18 @@ func newDropped(t *testing.T, name string) weak.Pointer[waitgroup.Group] {
 }
 
 func TestRegisteredGroupDisappearsAfterGC(t *testing.T) {
-	w := newDropped(t, "dropped")
-	runtime.GC()
-	if w.Value() != nil {
-		t.Fatal("the dropped group is still alive after a GC: something holds it")
-	}
-	for _, g := range waitgroup.RegisteredGroups() {
-		if g.Name() == "dropped" {
-			t.Fatal("a garbage collected group is still listed")
+	synctest.Test(t, func(t *testing.T) {
+		w := newDropped(t, "dropped")
+		// The task's goroutine has exited: it held the group until then.
+		synctest.Wait()
+		runtime.GC()
+		if w.Value() != nil {
+			t.Fatal("the dropped group is still alive after a GC: something holds it")
 		}
-	}
+		for _, g := range waitgroup.RegisteredGroups() {
+			if g.Name() == "dropped" {
+				t.Fatal("a garbage collected group is still listed")
+			}
+		}
+	})
 }

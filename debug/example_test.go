@@ -20,8 +20,7 @@ func ExampleHandler() {
 
 	svc := waitgroup.New(waitgroup.GroupName("svc"), waitgroup.Registered(), waitgroup.Labels())
 	conns := svc.Sub(waitgroup.GroupName("conns")) // shown below svc
-	release := make(chan struct{})
-	conns.Go(func(context.Context) error { <-release; return nil }, waitgroup.Name("conn 10.0.0.7"))
+	id := conns.Add(waitgroup.Name("conn 10.0.0.7"))
 
 	mux := http.NewServeMux()
 	mux.Handle("/debug/waitgroup", debug.Handler())
@@ -49,7 +48,7 @@ func ExampleHandler() {
 		fmt.Println(g.Path, g.Pending, g.Tasks)
 	}
 
-	close(release)
+	conns.Done(id)
 	svc.Wait(context.Background())
 	// Output:
 	// svc 0 []
