@@ -37,6 +37,11 @@
 // service's shutdown, [Stages] stops groups in order, each within its own
 // bound.
 //
+// For operators, a group made with [Registered] is listed, while alive, by
+// [RegisteredGroups], and [Group.Snapshot] describes it cheaply; the
+// github.com/gowaitgroup/waitgroup/debug package serves them as a live view.
+// [Labels] puts pprof labels on the goroutines of tasks.
+//
 // Compared with sync.WaitGroup, Add and Done cannot go negative and may race
 // with Wait. Compared with errgroup, Wait does not cancel the context when it
 // returns, errors are all kept, panics are recovered, and the context is

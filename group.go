@@ -84,6 +84,8 @@ type Group struct {
 	depNext    uint64            // the id of the next deposit
 	subs       map[*Group]uint64 // attached Subs and their positions
 	deposits   []deposit         // the errors of Subs that left, at most MaxErrors
+
+	dbg *debugInfo // set by the Registered and Labels options, else nil (registry.go)
 }
 
 // A link is one entry of Group.links.
@@ -285,6 +287,9 @@ func (t *goTask) run() {
 		}
 		t.g.finish(t, err)
 	}()
+	if t.g.dbg != nil {
+		t.g.dbg.setLabels(t) // the Labels option (labels.go)
+	}
 	if t.rs != nil {
 		err = t.supervise() // restart.go
 	} else {

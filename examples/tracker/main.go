@@ -17,6 +17,15 @@
 //
 //	go run ./examples/tracker -serve -addr 127.0.0.1:8080 -events events.log
 //
+// With -debug-addr it also serves the live view of its groups and pending
+// tasks (package github.com/gowaitgroup/waitgroup/debug) at
+// /debug/waitgroup on a listener of its own, until it exits. The view shows
+// event ids, request paths and code locations: give it a loopback address,
+// as for pprof:
+//
+//	go run ./examples/tracker -serve -debug-addr 127.0.0.1:6061
+//	curl 'http://127.0.0.1:6061/debug/waitgroup?stacks=1'
+//
 // # What a 201 means
 //
 // POST /event?id=ID answers 201 once the event is queued for the writer,
@@ -88,6 +97,7 @@ type config struct {
 	seed      uint64
 	sync      bool
 	requests  int // demo only
+	debugAddr string
 }
 
 // run is main with its inputs and outputs made explicit; it returns the
@@ -106,6 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the injected faults and of the retry jitter")
 	fs.BoolVar(&cfg.sync, "sync", false, "answer 201 only once the event is written and synced")
 	fs.IntVar(&cfg.requests, "requests", 3000, "number of requests the demo sends")
+	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "`host:port` to serve the live view of the groups on, at /debug/waitgroup, with -serve; a loopback address, as for pprof (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -136,6 +147,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	stopDebug, debugURL, err := serveDebug(cfg.debugAddr)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "tracker: cannot listen for -debug-addr: %v\n", err)
+		return 1
+	}
+	defer stopDebug()
 	s, err := newService(cfg, cfg.events, logger)
 	if err != nil {
 		ln.Close()
@@ -143,6 +161,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "tracker: listening on %v, recording events to %s\n", ln.Addr(), cfg.events)
+	if debugURL != "" {
+		fmt.Fprintf(stdout, "tracker: live view of the groups at %s\n", debugURL)
+	}
 	if err := s.serve(context.Background(), ln, nil); err != nil {
 		fmt.Fprintf(stderr, "tracker: %v\n", err)
 		fmt.Fprintf(stdout, "tracker: stopped with errors: %d events recorded, %d accepted but not written\n", s.track.Recorded(), s.track.Unwritten())
@@ -163,6 +184,8 @@ func (cfg config) check() error {
 		return fmt.Errorf("-drain-delay (%v) must be shorter than -shutdown-timeout (%v), or no event could be written after it", cfg.drain, cfg.timeout)
 	case !(cfg.faultRate >= 0 && cfg.faultRate <= 1):
 		return fmt.Errorf("-fault-rate %v is not a probability", cfg.faultRate)
+	case cfg.debugAddr != "" && !cfg.serve:
+		return errors.New("-debug-addr needs -serve")
 	}
 	return nil
 }
@@ -204,8 +227,8 @@ func newService(cfg config, path string, logger *slog.Logger) (*service, error) 
 	if cfg.faultRate > 0 {
 		open = faultyOpen(cfg.faultRate, cfg.seed)
 	}
-	s.events = s.stages.Add("events", b.events, waitgroup.CancelOnError())
-	s.file = s.stages.Add("file", b.file)
+	s.events = s.stages.Add("events", b.events, append(cfg.debugOptions(), waitgroup.CancelOnError())...)
+	s.file = s.stages.Add("file", b.file, cfg.debugOptions()...)
 	var err error
 	s.track, err = NewTracker(s.events, TrackerConfig{
 		Path: path, Open: open, Latency: cfg.latency, Sync: cfg.sync,
@@ -258,7 +281,7 @@ func (s *service) serve(ctx context.Context, ln net.Listener, extra func()) erro
 			MaxHeaderBytes:    8 << 10,
 			ErrorLog:          errorLog(s.log),
 		}
-		reqs := g.Sub(waitgroup.GroupName("requests"))
+		reqs := g.Sub(append(s.cfg.debugOptions(), waitgroup.GroupName("requests"))...)
 		g.Go(graceful.ServeHTTP(reqs, srv, ln, b.http), waitgroup.Name("http server"))
 		if extra != nil {
 			extra()
