@@ -60,8 +60,8 @@
 //
 // Measured side by side on a 2-core amd64 machine (see bench/README.md in
 // the repository for the figures, the machine and the date): Add and Done
-// together take no allocation and about three times an Add and Done of a
+// together take no allocation and three to five times an Add and Done of a
 // sync.WaitGroup; a task started with Go costs one allocation more than a go
 // statement tracked by a sync.WaitGroup, for its record; a fresh group with
-// one task takes three allocations. A pending ID holds 48 bytes.
+// one task takes three allocations. A pending ID holds about 50 bytes.
 package waitgroup

@@ -368,3 +368,28 @@ func TestWaitErrorGroupsTasksOfOnePlace(t *testing.T) {
 		}
 	})
 }
+
+// IsEcho is the shared rule for callers that cancelled a group themselves;
+// a user's error whose methods panic is not an echo, and does not crash it.
+func TestIsEcho(t *testing.T) {
+	errStop := errors.New("stop")
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"canceled", context.Canceled, true},
+		{"wrapped canceled", fmt.Errorf("read: %w", context.Canceled), true},
+		{"the cause", errStop, true},
+		{"real", errors.New("disk full"), false},
+		{"real joined with an echo", errors.Join(errors.New("disk full"), context.Canceled), false},
+		{"panic of canceled", &waitgroup.PanicError{Value: context.Canceled}, false},
+		{"panicking methods", nastyError{}, false},
+		{"uncomparable", uncomparable{"x", nil}, false},
+	} {
+		if got := waitgroup.IsEcho(tt.err, errStop); got != tt.want {
+			t.Errorf("%s: IsEcho = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

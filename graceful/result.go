@@ -21,7 +21,7 @@ func (r *runner) result(err error, reason string, begin time.Time) error {
 	case errors.Is(cause, ErrTimeout):
 		r.log(slog.LevelError, "graceful: shutdown deadline passed", "took", took, "pending", pending, "err", err)
 		return fmt.Errorf("graceful: shutdown (%s) did not finish within %v: %w", reason, r.timeout, err)
-	case err == nil || isEcho(err, r.cause, ErrShutdown):
+	case err == nil || waitgroup.IsEcho(err, r.cause, ErrShutdown):
 		r.log(slog.LevelInfo, "graceful: shutdown complete", "took", took)
 		return nil
 	}

@@ -1,11 +1,6 @@
 package waitgrouptest
 
-import (
-	"context"
-	"reflect"
-
-	"github.com/gowaitgroup/waitgroup"
-)
+import "github.com/gowaitgroup/waitgroup"
 
 // IsEcho reports whether err only echoes a cancellation: err is not nil, and
 // every error it joins (with [errors.Join], or fmt.Errorf with several %w)
@@ -33,47 +28,8 @@ import (
 //     graceful.ErrShutdown, so tasks may return context.Canceled, that cause,
 //     or ErrShutdown.
 //
-// A cause of nil is ignored. IsEcho is safe for concurrent use.
+// A cause of nil is ignored. IsEcho is [waitgroup.IsEcho]; it is here, with
+// the rule, for tests.
 func IsEcho(err error, causes ...error) bool {
-	for err != nil {
-		switch err.(type) {
-		case *waitgroup.PanicError, *waitgroup.WaitError:
-			return false
-		}
-		if is(err, context.Canceled) {
-			return true
-		}
-		for _, c := range causes {
-			if c != nil && is(err, c) {
-				return true
-			}
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			err = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			// Every branch must echo: errors.Is would accept a join of a
-			// real error and an echo, and lose the real one.
-			errs := u.Unwrap()
-			for _, e := range errs {
-				if !IsEcho(e, causes...) {
-					return false
-				}
-			}
-			return len(errs) > 0
-		default:
-			return false
-		}
-	}
-	return false
-}
-
-// is reports whether err itself, not what it wraps, matches target, as one
-// step of errors.Is: the same value, or an Is method that says so.
-func is(err, target error) bool {
-	if reflect.TypeOf(err).Comparable() && err == target {
-		return true
-	}
-	x, ok := err.(interface{ Is(error) bool })
-	return ok && x.Is(target)
+	return waitgroup.IsEcho(err, causes...)
 }
