@@ -73,8 +73,9 @@ type Group struct {
 	order   uint64 // the next link's position in links or subs
 
 	// A Sub is held by its parent (in the parent's subs) only while it
-	// matters to the parent's Wait: while it is busy, has unreported errors,
-	// subs or links of its own. An idle Sub is then freed with its last user.
+	// matters to the parent's Wait: while it is busy, or has subs, links or
+	// deposits of its own. An idle Sub leaves its errors with the parent
+	// (deposits) and is then freed with its last user.
 	subOf      *Group            // the parent that made g with Sub, or nil
 	subOrder   uint64            // g's position among subOf's links
 	attached   bool              // g is in subOf.subs

@@ -152,9 +152,14 @@ func (g *Group) hasAncestor(a *Group) bool {
 // Sub returns a new group whose context derives from g's, linked to g so
 // that g's Wait also waits for it. Use it for work that must be drained as a
 // unit, such as the connections of a listener, or for each unit of such
-// work: unlike a Link, a Sub is not held by g once it is idle and its errors
-// were reported, so a Sub per connection or per job costs nothing once
-// finished and dropped.
+// work: unlike a Link, a Sub is not held by g once it is idle, so a Sub per
+// connection or per job costs nothing once finished and dropped. Its errors
+// stay with g, which reports them until the Sub gets new work, keeping at
+// most [MaxErrors] of those of Subs that left and counting the rest.
+//
+// The context of a Sub learns of g's cancellation at once while the Sub has
+// work, or once its Context was asked for; that of an idle Sub whose tasks
+// only got it as their argument learns of it when next asked (Err, Done).
 func (g *Group) Sub(opts ...Option) *Group {
 	g.init()
 	s := &Group{}
@@ -247,8 +252,8 @@ func (g *Group) moveLocked(p *Group, attach, hasErrs bool) {
 	}
 }
 
-// A deposit is an error of a Sub that left its parent once the error was
-// reported through it.
+// A deposit is an error of a Sub that went idle and left its parent: the
+// parent reports it until the Sub starts a new round.
 type deposit struct {
 	order    uint64 // the Sub's position among the parent's links
 	err      error
