@@ -25,9 +25,10 @@ type config struct {
 	drain     time.Duration
 	timeout   time.Duration
 	readiness *Readiness
-	signals   <-chan os.Signal // nil: signal.Notify for SIGINT and SIGTERM
-	name      string           // of Run's group, the first stage
-	stage     time.Duration    // bound of the first stage; 0: none of its own
+	signals   <-chan os.Signal   // nil: signal.Notify for SIGINT and SIGTERM
+	name      string             // of Run's group, the first stage
+	gopts     []waitgroup.Option // more options of Run's group
+	stage     time.Duration      // bound of the first stage; 0: none of its own
 	then      *waitgroup.Stages
 }
 
@@ -85,6 +86,13 @@ func WithReadiness(r *Readiness) Option {
 // received counts as a signal; a closed channel counts as none.
 func Signals(ch <-chan os.Signal) Option {
 	return optionFunc(func(c *config) { c.signals = ch })
+}
+
+// GroupOptions adds options to Run's group, after Run's own (CancelOnError,
+// and Events when a Logger is set): waitgroup.Registered and
+// waitgroup.Labels put it in the live view, for instance.
+func GroupOptions(opts ...waitgroup.Option) Option {
+	return optionFunc(func(c *config) { c.gopts = append(c.gopts, opts...) })
 }
 
 // GroupName names the group Run creates and passes to start, which is the

@@ -136,6 +136,7 @@ func Run(ctx context.Context, start func(g *waitgroup.Group) error, opts ...Opti
 		// set: Run's own Wait below blocks for the service's whole life.
 		gopts = append(gopts, waitgroup.Events(r.event))
 	}
+	gopts = append(gopts, r.gopts...)
 	g := first.Add(r.name, r.stage, gopts...)
 	r.stages = []*waitgroup.Stages{first}
 	if r.then != nil {

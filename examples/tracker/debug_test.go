@@ -64,7 +64,8 @@ func TestServeLiveView(t *testing.T) {
 		`"event slowpoke", Add at main/tracker.go:`,
 		"\nfile: 1 pending\n",
 		`"events file", main.(*service).serve.func`,
-		"\nhttp/requests: 0 pending\n",
+		"\nhttp: 1 pending\n", // Run's group, registered through graceful.GroupOptions
+		`"http server", main.(*service).serve.func`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the live view lacks %q:\n%s", want, text)

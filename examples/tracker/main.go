@@ -250,6 +250,7 @@ func (s *service) serve(ctx context.Context, ln net.Listener, extra func()) erro
 		graceful.DrainDelay(s.cfg.drain),
 		graceful.ShutdownTimeout(s.cfg.timeout),
 		graceful.GroupName("http"),
+		graceful.GroupOptions(s.cfg.debugOptions()...),
 		graceful.StageTimeout(b.httpStage),
 		graceful.Then(&s.stages),
 	}
@@ -281,7 +282,7 @@ func (s *service) serve(ctx context.Context, ln net.Listener, extra func()) erro
 			MaxHeaderBytes:    8 << 10,
 			ErrorLog:          errorLog(s.log),
 		}
-		reqs := g.Sub(append(s.cfg.debugOptions(), waitgroup.GroupName("requests"))...)
+		reqs := g.Sub(waitgroup.GroupName("requests")) // registered with Run's group
 		g.Go(graceful.ServeHTTP(reqs, srv, ln, b.http), waitgroup.Name("http server"))
 		if extra != nil {
 			extra()
