@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 )
 
 // The keys of the [runtime/pprof] labels that [Labels] puts on the
@@ -91,9 +90,5 @@ func funcLabel(pc uintptr) string {
 	if f == nil {
 		return fmt.Sprintf("func@%#x", pc)
 	}
-	name := strings.TrimSuffix(f.Name(), "-fm")
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	return name
+	return funcName(f)
 }
