@@ -152,10 +152,16 @@ func (l *golist) walk(f func(t *goTask)) {
 	}
 }
 
-// goexiting reports whether the calling deferred function runs because of
-// runtime.Goexit rather than a panic whose value was nil (GODEBUG=panicnil=1
-// makes recover return nil for panic(nil) too). Only the stack tells them
-// apart; this is called on that rare path alone.
-func goexiting() bool {
-	return bytes.Contains(debug.Stack(), []byte("runtime.Goexit("))
+// recovered turns what recover returned in the deferred call of a task's
+// function into the task's error: a *PanicError with this goroutine's
+// stack, or nil for a runtime.Goexit. recover returns nil for a Goexit,
+// and also for panic(nil) under GODEBUG=panicnil=1 (since Go 1.21 a
+// panic(nil) is otherwise a *runtime.PanicNilError); only the stack tells
+// those two apart, and it is read once, on that rare path alone.
+func (t *goTask) recovered(v any) error {
+	stack := debug.Stack()
+	if v == nil && bytes.Contains(stack, []byte("runtime.Goexit(")) {
+		return nil
+	}
+	return &PanicError{Value: v, Task: t.describe(), Stack: stack}
 }

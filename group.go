@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -277,14 +276,9 @@ func (t *goTask) run() {
 			// Panic policy: a panic is recovered here and becomes the
 			// task's error, with the stack of this goroutine, so that one
 			// bad task cannot crash a service that is draining everything
-			// else (errgroup lets it crash the process). recover returns nil
-			// only for a Goexit, which just ends the task: since Go 1.21 a
-			// panic(nil) is recovered as a *runtime.PanicNilError, and with
-			// GODEBUG=panicnil=1 the returned flag still tells it apart.
-			v := recover()
-			if v != nil || !goexiting() {
-				err = &PanicError{Value: v, Task: t.describe(), Stack: debug.Stack()}
-			}
+			// else (errgroup lets it crash the process). A Goexit just ends
+			// the task.
+			err = t.recovered(recover())
 		}
 		t.g.finish(t, err)
 	}()

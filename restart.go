@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime/debug"
 	"sync/atomic"
 	"time"
 )
@@ -233,9 +232,7 @@ func (t *goTask) attempt(f func(context.Context) error) (err error) {
 		if returned {
 			return
 		}
-		if v := recover(); v != nil || !goexiting() {
-			err = &PanicError{Value: v, Task: t.describe(), Stack: debug.Stack()}
-		}
+		err = t.recovered(recover())
 	}()
 	err = f(&t.g.c)
 	returned = true
