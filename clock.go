@@ -13,8 +13,8 @@ import (
 // in milliseconds, so nothing a person reads changes.
 //
 // A group made in a testing/synctest bubble reads the clock every time: the
-// bubble's fake clock jumps while the counter does not move. Its epoch is
-// the fake clock's, in the year 2000, before procEpoch.
+// bubble's fake clock jumps while the counter does not move. Its start times
+// are the fake clock's, in the year 2000: before procEpoch, so negative.
 const freshTicks = 1 << 20
 
 // procEpoch is the origin of the shared readings.
@@ -29,24 +29,26 @@ var lastReading struct {
 	mono  atomic.Int64 // since procEpoch
 }
 
-// initClockLocked sets g's epoch; the caller is g's init.
+// initClockLocked decides how g reads the clock; the caller is g's init.
+// One reading tells a bubble: there time.Since reads the fake clock, which
+// is before procEpoch.
 func (g *Group) initClockLocked() {
-	g.epoch = time.Now()
-	g.epochOff = g.epoch.Sub(procEpoch)
-	g.exactClock = !haveTicks || g.epoch.Before(procEpoch)
+	if !haveTicks || time.Since(procEpoch) < 0 {
+		g.flags.Or(exactClockFlag)
+	}
 }
 
-// now returns the time since g's epoch, the start time of a new task.
+// now returns the time since procEpoch, the start time of a new task.
 func (g *Group) now() time.Duration {
-	if g.exactClock {
-		return time.Since(g.epoch)
+	if g.flags.Load()&exactClockFlag != 0 {
+		return time.Since(procEpoch)
 	}
 	r := &lastReading
 	t := cputicks()
 	if s := r.seq.Load(); s&1 == 0 && s != 0 {
 		ticks, mono := r.ticks.Load(), r.mono.Load()
 		if r.seq.Load() == s && t-ticks < freshTicks {
-			return time.Duration(mono) - g.epochOff
+			return time.Duration(mono)
 		}
 	}
 	m := time.Since(procEpoch)
@@ -55,5 +57,17 @@ func (g *Group) now() time.Duration {
 		r.mono.Store(int64(m))
 		r.seq.Store(s + 2)
 	}
-	return m - g.epochOff
+	return m
+}
+
+// procWall is procEpoch without its monotonic reading, the origin of the
+// times of a group that reads the fake clock of a bubble.
+var procWall = procEpoch.Round(0)
+
+// startTime turns d, a start time from g.now, into a time.Time.
+func (g *Group) startTime(d time.Duration) time.Time {
+	if g.flags.Load()&exactClockFlag != 0 {
+		return procWall.Add(d)
+	}
+	return procEpoch.Add(d)
 }

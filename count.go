@@ -111,11 +111,12 @@ func (g *Group) settleLocked(work []*Group) []*Group {
 	if !busy && s&waitBit != 0 {
 		g.wakeLocked()
 	}
-	if busy == g.notified {
-		return work
+	x := g.x
+	if x == nil || busy == x.notified {
+		return work // no parents to tell (they are in x), or told already
 	}
-	g.notified = busy
-	for _, p := range g.parents {
+	x.notified = busy
+	for _, p := range x.parents {
 		if busy {
 			if count(p.state.Add(countUnit)) == 1 {
 				work = append(work, p)
@@ -161,15 +162,17 @@ func (g *Group) newRoundLocked() {
 	}
 	g.state.And(^uint64(reportedBit | errBit))
 	// A Wait that saw the old round done may not have read it yet: keep it
-	// for that Wait until the next round starts.
-	g.prevErrs = g.errs
-	g.errs = errorList{}
-	g.round++
-	if g.deposited {
-		g.deposited = false
-		p := g.subOf
+	// for that Wait until the next round starts. (The bit was set with
+	// errors, so x exists.)
+	x := g.x
+	x.prevErrs = x.errs
+	x.errs = errorList{}
+	x.round++
+	if x.deposited {
+		x.deposited = false
+		p := x.subOf
 		p.mu.Lock()
-		p.dropDepositsLocked(g.subOrder)
+		p.dropDepositsLocked(x.subOrder)
 		p.mu.Unlock()
 	}
 }
@@ -185,12 +188,16 @@ func (v seenGroup) endRound() {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for i := range g.deposits {
-		if g.deposits[i].id < v.depNext {
-			g.deposits[i].reported = true
+	x := g.x
+	if x == nil {
+		return // neither errors nor links yet: the bits were just set
+	}
+	for i := range x.deposits {
+		if x.deposits[i].id < v.depNext {
+			x.deposits[i].reported = true
 		}
 	}
-	if gen(g.state.Load()) != gen(v.s) || g.errs.empty() {
+	if gen(g.state.Load()) != gen(v.s) || x.errs.empty() {
 		return
 	}
 	g.state.Or(reportedBit)

@@ -3,6 +3,7 @@ package waitgroup
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,11 +21,21 @@ import (
 // parent only while its group needs it (see Group.attachLocked), so that
 // the parent holds nothing of a Sub that is idle and dropped.
 type groupCtx struct {
-	parent     context.Context
-	base       context.Context // nil for a light context
+	parent context.Context
+	mu     sync.Mutex // protects the fields of *s that say so, and the making of s
+
+	// s is the rest of the state, made on first need: by init for a context
+	// with a base, else by the first Done, AfterFunc, pin or cancellation.
+	// A light context that nobody asks for more than Err costs its group
+	// 32 bytes.
+	s atomic.Pointer[ctxState]
+}
+
+type ctxState struct {
+	base       context.Context // set before s is stored; nil for a light context
 	baseCancel context.CancelCauseFunc
 
-	mu     sync.Mutex              // protects the fields below
+	// For a light context, under groupCtx.mu:
 	done   chan struct{}           // made on first use
 	err    error                   // set once, by cancel
 	cause  error                   // set with err
@@ -33,6 +44,32 @@ type groupCtx struct {
 	// registered.
 	stop   func() bool
 	pinned bool // Context was called: someone outside the tasks may wait
+}
+
+// baseCtx returns c's base context, or nil if c is light.
+func (c *groupCtx) baseCtx() context.Context {
+	if s := c.s.Load(); s != nil {
+		return s.base
+	}
+	return nil
+}
+
+// stateLocked returns c.s, making it if need be; the caller holds c.mu.
+func (c *groupCtx) stateLocked() *ctxState {
+	s := c.s.Load()
+	if s == nil {
+		s = &ctxState{}
+		c.s.Store(s)
+	}
+	return s
+}
+
+// errLocked returns c's error and cause; the caller holds c.mu.
+func (c *groupCtx) errLocked() (err, cause error) {
+	if s := c.s.Load(); s != nil {
+		return s.err, s.cause
+	}
+	return nil, nil
 }
 
 // An afterFunc is a function to call when a light context is cancelled, or
@@ -75,7 +112,8 @@ func (c *groupCtx) init(parent context.Context) {
 	if parent.Done() == nil {
 		return // never cancelled from above
 	}
-	c.base, c.baseCancel = context.WithCancelCause(parent)
+	base, cancel := context.WithCancelCause(parent)
+	c.s.Store(&ctxState{base: base, baseCancel: cancel})
 }
 
 // Deadline returns the parent's deadline.
@@ -83,31 +121,33 @@ func (c *groupCtx) Deadline() (time.Time, bool) { return c.parent.Deadline() }
 
 // Done returns a channel closed when c is cancelled.
 func (c *groupCtx) Done() <-chan struct{} {
-	if c.base != nil {
-		return c.base.Done()
+	if b := c.baseCtx(); b != nil {
+		return b.Done()
 	}
 	c.checkParent()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done == nil {
-		if c.err != nil {
+	s := c.stateLocked()
+	if s.done == nil {
+		if s.err != nil {
 			return closedchan
 		}
-		c.done = make(chan struct{})
-		c.registerLocked()
+		s.done = make(chan struct{})
+		c.registerLocked(s)
 	}
-	return c.done
+	return s.done
 }
 
 // Err returns nil until c is cancelled, then why.
 func (c *groupCtx) Err() error {
-	if c.base != nil {
-		return c.base.Err()
+	if b := c.baseCtx(); b != nil {
+		return b.Err()
 	}
 	c.checkParent()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.err
+	err, _ := c.errLocked()
+	return err
 }
 
 // checkParent cancels c if an ancestor group's context is cancelled: c may
@@ -115,14 +155,18 @@ func (c *groupCtx) Err() error {
 // cancelled parent. It climbs the chain in a loop.
 func (c *groupCtx) checkParent() {
 	for p, ok := c.parent.(*groupCtx); ok; p, ok = p.parent.(*groupCtx) {
-		if p.base != nil {
-			if err := p.base.Err(); err != nil {
-				c.cancelErr(err, context.Cause(p.base))
+		if b := p.baseCtx(); b != nil {
+			if err := b.Err(); err != nil {
+				c.cancelErr(err, context.Cause(b))
 			}
 			return
 		}
 		p.mu.Lock()
-		err, cause, registered := p.err, p.cause, p.stop != nil
+		err, cause := p.errLocked()
+		registered := false
+		if s := p.s.Load(); s != nil {
+			registered = s.stop != nil
+		}
 		p.mu.Unlock()
 		if err != nil {
 			c.cancelErr(err, cause)
@@ -137,8 +181,8 @@ func (c *groupCtx) checkParent() {
 // Value answers context.Cause's question with the cause of c, and passes
 // every other key to the parent.
 func (c *groupCtx) Value(key any) any {
-	if c.base != nil {
-		return c.base.Value(key)
+	if b := c.baseCtx(); b != nil {
+		return b.Value(key)
 	}
 	if key == cancelCtxKey && cancelCtxKey != nil {
 		if c.Err() == nil {
@@ -146,8 +190,9 @@ func (c *groupCtx) Value(key any) any {
 		}
 		cc, cancel := context.WithCancelCause(context.Background())
 		c.mu.Lock()
-		cancel(c.cause)
+		_, cause := c.errLocked()
 		c.mu.Unlock()
+		cancel(cause)
 		return cc.Value(key)
 	}
 	return c.parent.Value(key)
@@ -157,8 +202,8 @@ func (c *groupCtx) Value(key any) any {
 // [context.AfterFunc] does, and is what makes the context package hand its
 // children to c rather than start a goroutine for each.
 func (c *groupCtx) AfterFunc(f func()) (stop func() bool) {
-	if c.base != nil {
-		return context.AfterFunc(c.base, f)
+	if b := c.baseCtx(); b != nil {
+		return context.AfterFunc(b, f)
 	}
 	c.checkParent()
 	return c.after(&afterFunc{f: f})
@@ -166,7 +211,8 @@ func (c *groupCtx) AfterFunc(f func()) (stop func() bool) {
 
 func (c *groupCtx) after(a *afterFunc) (stop func() bool) {
 	c.mu.Lock()
-	if c.err != nil {
+	s := c.stateLocked()
+	if s.err != nil {
 		c.mu.Unlock()
 		if a.child != nil {
 			a.child.cancelErr(c.Err(), context.Cause(c))
@@ -175,31 +221,31 @@ func (c *groupCtx) after(a *afterFunc) (stop func() bool) {
 		}
 		return func() bool { return false }
 	}
-	if c.afters == nil {
-		c.afters = make(map[*afterFunc]struct{})
+	if s.afters == nil {
+		s.afters = make(map[*afterFunc]struct{})
 	}
-	c.afters[a] = struct{}{}
-	c.registerLocked()
+	s.afters[a] = struct{}{}
+	c.registerLocked(s)
 	c.mu.Unlock()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		_, ok := c.afters[a]
-		delete(c.afters, a)
+		_, ok := s.afters[a]
+		delete(s.afters, a)
 		return ok
 	}
 }
 
-// registerLocked makes c's parent group's context cancel c.
-func (c *groupCtx) registerLocked() {
-	if c.stop != nil {
+// registerLocked makes c's parent group's context cancel c; s is c.s.
+func (c *groupCtx) registerLocked(s *ctxState) {
+	if s.stop != nil {
 		return
 	}
 	if p, ok := c.parent.(*groupCtx); ok {
-		if p.base != nil {
-			c.stop = context.AfterFunc(p.base, func() { c.cancelErr(p.base.Err(), context.Cause(p.base)) })
+		if b := p.baseCtx(); b != nil {
+			s.stop = context.AfterFunc(b, func() { c.cancelErr(b.Err(), context.Cause(b)) })
 		} else {
-			c.stop = p.after(&afterFunc{child: c})
+			s.stop = p.after(&afterFunc{child: c})
 		}
 	}
 }
@@ -207,15 +253,16 @@ func (c *groupCtx) registerLocked() {
 // pin keeps c registered with its parent for good: the context was handed
 // out by Group.Context, and whoever holds it may wait on it at any time.
 func (c *groupCtx) pin() {
-	if c.base != nil {
+	if c.baseCtx() != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.pinned {
-		c.pinned = true
-		if c.done != nil || len(c.afters) > 0 {
-			c.registerLocked()
+	s := c.stateLocked()
+	if !s.pinned {
+		s.pinned = true
+		if s.done != nil || len(s.afters) > 0 {
+			c.registerLocked(s)
 		}
 	}
 }
@@ -226,27 +273,32 @@ func (c *groupCtx) pin() {
 // closed on the parent's cancellation only while the Sub has work, or
 // when Err or Done is next called.
 func (c *groupCtx) unregister() {
-	if c.base != nil {
+	if c.s.Load() == nil {
+		return // light, and never registered
+	}
+	if c.baseCtx() != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stop != nil && !c.pinned && len(c.afters) == 0 {
-		c.stop()
-		c.stop = nil
+	s := c.s.Load()
+	if s.stop != nil && !s.pinned && len(s.afters) == 0 {
+		s.stop()
+		s.stop = nil
 	}
 }
 
 // reattach registers c again when its group gets work, if a Done channel
 // was handed out, and catches up with a parent cancelled meanwhile.
 func (c *groupCtx) reattach() {
-	if c.base != nil {
-		return
+	if c.s.Load() == nil || c.baseCtx() != nil {
+		return // no Done channel was handed out, or c has a base
 	}
 	c.mu.Lock()
-	waited := c.done != nil && c.err == nil
+	s := c.s.Load()
+	waited := s.done != nil && s.err == nil
 	if waited {
-		c.registerLocked()
+		c.registerLocked(s)
 	}
 	c.mu.Unlock()
 	if waited {
@@ -256,8 +308,8 @@ func (c *groupCtx) reattach() {
 
 // cancel cancels c with cause (nil: context.Canceled) if it is not yet.
 func (c *groupCtx) cancel(cause error) {
-	if c.base != nil {
-		c.baseCancel(cause)
+	if s := c.s.Load(); s != nil && s.base != nil {
+		s.baseCancel(cause)
 		return
 	}
 	c.cancelErr(context.Canceled, cause)
@@ -283,22 +335,23 @@ func (c *groupCtx) cancelErr(err, cause error) {
 // cancelLocal cancels c alone and returns what it must tell.
 func (c *groupCtx) cancelLocal(err, cause error) map[*afterFunc]struct{} {
 	c.mu.Lock()
-	if c.err != nil {
+	s := c.stateLocked()
+	if s.err != nil {
 		c.mu.Unlock()
 		return nil
 	}
-	c.err = err
-	c.cause = cause
+	s.err = err
+	s.cause = cause
 	if cause == nil {
-		c.cause = err
+		s.cause = err
 	}
-	if c.done != nil {
-		close(c.done)
+	if s.done != nil {
+		close(s.done)
 	}
-	afters := c.afters
-	c.afters = nil
-	stop := c.stop
-	c.stop = nil
+	afters := s.afters
+	s.afters = nil
+	stop := s.stop
+	s.stop = nil
 	c.mu.Unlock()
 	if stop != nil {
 		stop()

@@ -138,11 +138,11 @@ type eventConfig struct {
 func Events(h func(Event)) Option {
 	return groupOption(func(g *Group) {
 		c := eventConfig{}
-		if g.ev != nil {
-			c = *g.ev
+		if ev := g.events(); ev != nil {
+			c = *ev
 		}
 		c.h = h
-		g.ev = &c
+		g.options().ev = &c
 	})
 }
 
@@ -161,11 +161,11 @@ func Events(h func(Event)) Option {
 func StillWaitingAfter(d time.Duration) Option {
 	return groupOption(func(g *Group) {
 		c := eventConfig{}
-		if g.ev != nil {
-			c = *g.ev
+		if ev := g.events(); ev != nil {
+			c = *ev
 		}
 		c.after = max(d, 0)
-		g.ev = &c
+		g.options().ev = &c
 	})
 }
 
@@ -178,11 +178,11 @@ func (g *Group) taskFailed(t *goTask, err error) {
 }
 
 // handles reports whether g has an event handler.
-func (g *Group) handles() bool { return g.ev != nil && g.ev.h != nil }
+func (g *Group) handles() bool { ev := g.events(); return ev != nil && ev.h != nil }
 
 // emit calls g's handler with e, containing a panic in it (see Events).
 func (g *Group) emit(e Event) {
-	e.Group = g.name
+	e.Group = g.Name()
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
@@ -194,20 +194,22 @@ func (g *Group) emit(e Event) {
 			g.fail(&PanicError{Value: v, Task: "event handler", Stack: debug.Stack()})
 		}
 	}()
-	g.ev.h(e)
+	g.events().h(e)
 }
 
 // reportsWaits reports whether a blocked Wait of g sends StillWaiting
 // events.
 func (g *Group) reportsWaits() bool {
-	return g.ev != nil && g.ev.after > 0 && g.ev.h != nil
+	ev := g.events()
+	return ev != nil && ev.after > 0 && ev.h != nil
 }
 
 // parkReporting blocks a parked Wait until ch is closed (true) or ctx is
-// done (false), sending a StillWaiting event every g.ev.after meanwhile.
+// done (false), sending a StillWaiting event every g.events().after meanwhile.
 func (g *Group) parkReporting(ctx context.Context, ch <-chan struct{}) bool {
 	begin := time.Now()
-	timer := time.NewTimer(g.ev.after)
+	after := g.events().after
+	timer := time.NewTimer(after)
 	defer timer.Stop()
 	for {
 		select {
@@ -226,6 +228,6 @@ func (g *Group) parkReporting(ctx context.Context, ch <-chan struct{}) bool {
 		default:
 		}
 		g.emit(Event{Kind: StillWaiting, Waited: time.Since(begin), Pending: pending, Total: total})
-		timer.Reset(g.ev.after)
+		timer.Reset(after)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // A Group tracks the goroutines and other pending work of one part of a
@@ -38,29 +37,44 @@ type Group struct {
 	// state is the pending count and its flags (see count.go). It is read and
 	// changed atomically; crossings of zero hold mu.
 	state atomic.Uint64
-	ready atomic.Bool // the fields set by init are set
+	flags atomic.Uint32 // readyFlag, limitedFlag, exactClockFlag
 
 	// gos lists the tasks started by Go, newest first (see golist.go).
 	gos golist
 
 	idMu sync.Mutex // protects ids
-	ids  idTable    // the pending IDs of Add, oldest first
+	ids  *idTable   // the pending IDs of Add, oldest first; made by the first Add
 
-	mu sync.Mutex // protects the fields below; Link also holds linkMu
+	c   groupCtx      // the context of the tasks; set up by init
+	opt *groupOptions // set by options before g is shared, never changed; nil: none
 
-	// Set once, by WithContext or on first use of a zero Group, before ready.
-	c             groupCtx      // the context of the tasks
-	epoch         time.Time     // monotonic origin of the start times of tasks
-	epochOff      time.Duration // epoch - procEpoch
-	exactClock    bool          // read the clock for every task (see clock.go)
+	mu   sync.Mutex    // protects the fields below; Link also holds linkMu
+	idle *idler        // what parked Waits wait on; nil if none
+	sem  chan struct{} // one token per running limited task; nil: no limit
+	// x holds the errors and the links of g, made under mu by the first
+	// that needs it and never replaced; nil while g has neither. A group
+	// that has had no error and no link is 128 bytes in all.
+	x *groupExtra
+}
+
+// The bits of Group.flags.
+const (
+	readyFlag      = 1 << iota // the fields set by init are set
+	limitedFlag                // sem is not nil: Go must read it
+	exactClockFlag             // read the clock for every task (see clock.go); set before readyFlag
+)
+
+// groupOptions is what the options of New, WithContext and Sub set.
+type groupOptions struct {
 	name          string
 	cancelOnError bool
 	ev            *eventConfig // Events, StillWaitingAfter (events.go); nil: none
+	dbg           *debugInfo   // set by the Registered and Labels options (registry.go)
+}
 
-	idle    *idler        // what parked Waits wait on; nil if none
-	sem     chan struct{} // one token per running limited task; nil: no limit
-	limited atomic.Bool   // sem is not nil: Go must read it
-
+// groupExtra is the part of a Group that only errors and links need. Its
+// fields are protected by Group.mu.
+type groupExtra struct {
 	errs     errorList // task errors of the current round
 	prevErrs errorList // those of the round before, reported
 	round    uint64    // counts the rounds
@@ -75,7 +89,7 @@ type Group struct {
 	// matters to the parent's Wait: while it is busy, or has subs, links or
 	// deposits of its own. An idle Sub leaves its errors with the parent
 	// (deposits) and is then freed with its last user.
-	subOf      *Group            // the parent that made g with Sub, or nil
+	subOf      *Group            // the parent that made g with Sub (set before g is shared), or nil
 	subOrder   uint64            // g's position among subOf's links
 	attached   bool              // g is in subOf.subs
 	sticky     bool              // g has links of its own: stay attached
@@ -84,8 +98,47 @@ type Group struct {
 	depNext    uint64            // the id of the next deposit
 	subs       map[*Group]uint64 // attached Subs and their positions
 	deposits   []deposit         // the errors of Subs that left, at most MaxErrors
+}
 
-	dbg *debugInfo // set by the Registered and Labels options, else nil (registry.go)
+// extraLocked returns g.x, making it if need be; the caller holds g.mu.
+func (g *Group) extraLocked() *groupExtra {
+	if g.x == nil {
+		g.x = &groupExtra{}
+	}
+	return g.x
+}
+
+// roundLocked returns g's error round; the caller holds g.mu.
+func (g *Group) roundLocked() uint64 {
+	if g.x == nil {
+		return 0
+	}
+	return g.x.round
+}
+
+// options returns g.opt, making it if need be; only options call it,
+// before g is shared.
+func (g *Group) options() *groupOptions {
+	if g.opt == nil {
+		g.opt = &groupOptions{}
+	}
+	return g.opt
+}
+
+// events returns g's event configuration, or nil.
+func (g *Group) events() *eventConfig {
+	if g.opt == nil {
+		return nil
+	}
+	return g.opt.ev
+}
+
+// debug returns g's debugging state, or nil.
+func (g *Group) debug() *debugInfo {
+	if g.opt == nil {
+		return nil
+	}
+	return g.opt.dbg
 }
 
 // A link is one entry of Group.links.
@@ -133,18 +186,18 @@ func (g *Group) apply(opts []Option) {
 
 // initLocked sets up the context and clock of g on first use.
 func (g *Group) initLocked(parent context.Context) {
-	if g.ready.Load() {
+	if g.flags.Load()&readyFlag != 0 {
 		return
 	}
 	g.c.init(parent)
 	g.initClockLocked()
-	g.ready.Store(true)
+	g.flags.Or(readyFlag)
 }
 
 // init makes a zero Group usable; after it the fields it sets may be read
 // without the lock.
 func (g *Group) init() {
-	if !g.ready.Load() {
+	if g.flags.Load()&readyFlag == 0 {
 		g.mu.Lock()
 		g.initLocked(context.Background())
 		g.mu.Unlock()
@@ -186,11 +239,11 @@ func (g *Group) SetLimit(n int) {
 	}
 	if n < 0 {
 		g.sem = nil
-		g.limited.Store(false)
+		g.flags.And(^uint32(limitedFlag))
 		return
 	}
 	g.sem = make(chan struct{}, n)
-	g.limited.Store(true)
+	g.flags.Or(limitedFlag)
 }
 
 func plural2(n int) string {
@@ -234,7 +287,7 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		t.pc = reflect.ValueOf(f).Pointer()
 	}
 	var sem chan struct{}
-	if g.limited.Load() {
+	if g.flags.Load()&limitedFlag != 0 {
 		g.mu.Lock()
 		sem = g.sem
 		g.mu.Unlock()
@@ -282,8 +335,8 @@ func (t *goTask) run() {
 		}
 		t.g.finish(t, err)
 	}()
-	if t.g.dbg != nil {
-		t.g.dbg.setLabels(t) // the Labels option (labels.go)
+	if d := t.g.debug(); d != nil {
+		d.setLabels(t) // the Labels option (labels.go)
 	}
 	if t.rs != nil {
 		err = t.supervise() // restart.go
@@ -307,7 +360,7 @@ func (g *Group) finish(t *goTask, err error) {
 	if t.sem != nil {
 		<-t.sem
 	}
-	if failed && g.ev != nil {
+	if failed && g.events() != nil {
 		g.taskFailed(t, err) // events.go: while t is still pending
 	}
 	t.f = nil // the task's closure may hold much; the record outlives it
@@ -319,10 +372,10 @@ func (g *Group) finish(t *goTask, err error) {
 // error rather than an echo of the group's cancellation.
 func (g *Group) fail(err error) bool {
 	g.mu.Lock()
-	real := g.errs.record(err, &g.c)
+	real := g.extraLocked().errs.record(err, &g.c)
 	g.state.Or(errBit)
 	g.mu.Unlock()
-	if real && g.cancelOnError {
+	if real && g.opt != nil && g.opt.cancelOnError {
 		g.c.cancel(err)
 	}
 	return real

@@ -172,6 +172,9 @@ func (g *Group) Add(opts ...TaskOption) ID {
 	start := g.now()
 	num := gen(g.begin())
 	g.idMu.Lock()
+	if g.ids == nil {
+		g.ids = &idTable{}
+	}
 	seg, seq := g.ids.insert(name, pc, start, num)
 	g.idMu.Unlock()
 	return ID{g: g, seg: seg, seq: seq}
@@ -207,8 +210,8 @@ func (g *Group) label() string {
 	if g == nil {
 		return "no group"
 	}
-	if g.name != "" {
-		return fmt.Sprintf("group %q", g.name)
+	if name := g.Name(); name != "" {
+		return fmt.Sprintf("group %q", name)
 	}
 	return fmt.Sprintf("group %p", g)
 }

@@ -23,7 +23,7 @@ func BenchmarkSetLabels(b *testing.B) {
 		b.ReportAllocs()
 		t := &goTask{g: g, name: "task"}
 		for b.Loop() {
-			g.dbg.setLabels(t)
+			g.debug().setLabels(t)
 		}
 	})
 	b.Run("labels=unique", func(b *testing.B) {
@@ -34,7 +34,7 @@ func BenchmarkSetLabels(b *testing.B) {
 		}
 		i := 0
 		for b.Loop() {
-			g.dbg.setLabels(&tasks[i%len(tasks)])
+			g.debug().setLabels(&tasks[i%len(tasks)])
 			i++
 		}
 	})
@@ -44,7 +44,7 @@ func BenchmarkSetLabels(b *testing.B) {
 		tasks := []goTask{{g: g, pc: pcs[0]}, {g: g, pc: pcs[1]}}
 		i := 0
 		for b.Loop() {
-			g.dbg.setLabels(&tasks[i%2]) // alternate: never the last labels
+			g.debug().setLabels(&tasks[i%2]) // alternate: never the last labels
 			i++
 		}
 	})

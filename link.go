@@ -63,7 +63,7 @@ func (g *Group) Link(other Link) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if reflect.ValueOf(other).Comparable() {
-			if _, dup := g.linked[other]; dup {
+			if _, dup := g.extraLocked().linked[other]; dup {
 				return
 			}
 			g.markLinkedLocked(other)
@@ -82,7 +82,7 @@ func (g *Group) Link(other Link) {
 		panic(fmt.Sprintf("waitgroup: Link would make a cycle: %s already waits for %s", og.label(), g.label()))
 	}
 	g.mu.Lock()
-	if _, dup := g.linked[og]; dup {
+	if _, dup := g.extraLocked().linked[og]; dup {
 		g.mu.Unlock()
 		return
 	}
@@ -91,14 +91,20 @@ func (g *Group) Link(other Link) {
 	g.mu.Unlock()
 
 	og.mu.Lock()
-	og.parents = append(og.parents, g)
-	if len(og.parents) > 1 {
+	x := og.extraLocked()
+	x.parents = append(x.parents, g)
+	if len(x.parents) > 1 {
 		og.state.Or(slowBit | shareBit)
 	} else {
 		og.state.Or(slowBit)
 	}
+	// From here on og's crossings take og.mu. If og is busy, g counts it:
+	// at once if og's other parents do already, else by settling og, which
+	// tells them all.
 	var work []*Group
-	if og.notified && count(g.state.Add(countUnit)) == 1 {
+	if !x.notified {
+		work = og.settleLocked(work)
+	} else if count(g.state.Add(countUnit)) == 1 {
 		work = append(work, g)
 	}
 	og.mu.Unlock()
@@ -106,21 +112,23 @@ func (g *Group) Link(other Link) {
 }
 
 func (g *Group) markLinkedLocked(l Link) {
-	if g.linked == nil {
-		g.linked = make(map[Link]struct{})
+	x := g.extraLocked()
+	if x.linked == nil {
+		x.linked = make(map[Link]struct{})
 	}
-	g.linked[l] = struct{}{}
+	x.linked[l] = struct{}{}
 }
 
 // addLinkLocked appends l to g's links; g then stays attached to its
 // parent, whose Wait must reach l.
 func (g *Group) addLinkLocked(l link) {
-	l.order = g.order
-	g.order++
-	g.links = append(g.links, l)
+	x := g.extraLocked()
+	l.order = x.order
+	x.order++
+	x.links = append(x.links, l)
 	g.state.Or(linkBit)
-	if !g.sticky {
-		g.sticky = true
+	if !x.sticky {
+		x.sticky = true
 		g.attachLocked(count(g.state.Load()) > 0)
 	}
 }
@@ -138,7 +146,11 @@ func (g *Group) hasAncestor(a *Group) bool {
 			return true
 		}
 		x.mu.Lock()
-		for _, p := range x.parents {
+		var parents []*Group
+		if x.x != nil {
+			parents = x.x.parents
+		}
+		for _, p := range parents {
 			if !seen[p] {
 				seen[p] = true
 				stack = append(stack, p)
@@ -164,16 +176,18 @@ func (g *Group) Sub(opts ...Option) *Group {
 	g.init()
 	s := &Group{}
 	s.initLocked(&g.c) // s is not shared yet: no lock needed
-	s.ev = g.ev        // inherited unless opts say otherwise (events.go)
-	s.apply(opts)
-	s.parents = []*Group{g}
-	s.subOf = g
-	s.state.Store(slowBit)
 	g.mu.Lock()
-	s.subOrder = g.order
-	g.order++
+	gx := g.extraLocked()
+	s.x = &groupExtra{parents: []*Group{g}, subOf: g, subOrder: gx.order}
+	gx.order++
 	g.state.Or(linkBit)
 	g.mu.Unlock()
+	s.state.Store(slowBit)
+	// The options come last: Registered shares s.
+	if ev := g.events(); ev != nil {
+		s.options().ev = ev // inherited unless opts say otherwise (events.go)
+	}
+	s.apply(opts)
 	return s
 }
 
@@ -190,16 +204,17 @@ func (g *Group) attachLocked(busy bool) {
 		}
 	}()
 	for {
-		p := x.subOf
-		if p == nil {
+		e := x.x
+		if e == nil || e.subOf == nil {
 			return
 		}
+		p := e.subOf
 		hasErrs := x.state.Load()&errBit != 0
-		want := busy || x.sticky || len(x.subs) > 0 || len(x.deposits) > 0 || x.depOmitted > 0
-		if want == x.attached {
+		want := busy || e.sticky || len(e.subs) > 0 || len(e.deposits) > 0 || e.depOmitted > 0
+		if want == e.attached {
 			return
 		}
-		x.attached = want
+		e.attached = want
 		p.mu.Lock()
 		x.moveLocked(p, want, hasErrs)
 		if x != g {
@@ -213,41 +228,42 @@ func (g *Group) attachLocked(busy bool) {
 // moveLocked puts g in its parent p's subs or takes it out; the caller
 // holds both locks.
 func (g *Group) moveLocked(p *Group, attach, hasErrs bool) {
+	gx, px := g.x, p.extraLocked()
 	if attach {
-		if p.subs == nil {
-			p.subs = make(map[*Group]uint64)
+		if px.subs == nil {
+			px.subs = make(map[*Group]uint64)
 		}
-		p.subs[g] = g.subOrder
-		if g.deposited {
+		px.subs[g] = gx.subOrder
+		if gx.deposited {
 			// g is walked again: its errors are its own to report. If a
 			// Wait through p reported them, g's round was reported: the
 			// work that brings g back starts the next one, as it would
 			// have had g stayed attached.
-			if p.dropDepositsLocked(g.subOrder) {
-				g.prevErrs = g.errs
-				g.errs = errorList{}
-				g.round++
+			if p.dropDepositsLocked(gx.subOrder) {
+				gx.prevErrs = gx.errs
+				gx.errs = errorList{}
+				gx.round++
 				g.state.And(^uint64(errBit | reportedBit))
 			}
-			g.deposited = false
+			gx.deposited = false
 		}
 		g.c.reattach()
 		return
 	}
-	delete(p.subs, g)
+	delete(px.subs, g)
 	g.c.unregister()
 	if hasErrs {
 		// p reports g's errors until g starts a new round, as when g
 		// was attached; p keeps them, not g, and at most MaxErrors of
 		// them, counting the rest, so that failed Subs that are dropped
 		// cost p a bounded amount.
-		g.deposited = true
-		for _, err := range g.errs.errs {
-			p.depositLocked(deposit{order: g.subOrder, err: err})
+		gx.deposited = true
+		for _, err := range gx.errs.errs {
+			p.depositLocked(deposit{order: gx.subOrder, err: err})
 		}
-		p.depOmitted += g.errs.omitted
-		if g.errs.noise != nil {
-			p.depositLocked(deposit{order: g.subOrder, err: g.errs.noise, noise: true})
+		px.depOmitted += gx.errs.omitted
+		if gx.errs.noise != nil {
+			p.depositLocked(deposit{order: gx.subOrder, err: gx.errs.noise, noise: true})
 		}
 	}
 }
@@ -263,29 +279,31 @@ type deposit struct {
 }
 
 func (p *Group) depositLocked(d deposit) {
-	d.id = p.depNext
-	p.depNext++
-	if len(p.deposits) < MaxErrors {
-		p.deposits = append(p.deposits, d)
+	x := p.x
+	d.id = x.depNext
+	x.depNext++
+	if len(x.deposits) < MaxErrors {
+		x.deposits = append(x.deposits, d)
 		return
 	}
 	if !d.noise {
-		p.depOmitted++
+		x.depOmitted++
 	}
 }
 
 // dropDepositsLocked drops the deposits of the Sub at position order and
 // reports whether a Wait had returned them.
 func (p *Group) dropDepositsLocked(order uint64) (reported bool) {
-	kept := p.deposits[:0]
-	for _, d := range p.deposits {
+	x := p.x
+	kept := x.deposits[:0]
+	for _, d := range x.deposits {
 		if d.order != order {
 			kept = append(kept, d)
 		} else if d.reported {
 			reported = true
 		}
 	}
-	clear(p.deposits[len(kept):])
-	p.deposits = kept
+	clear(x.deposits[len(kept):])
+	x.deposits = kept
 	return reported
 }

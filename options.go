@@ -52,13 +52,13 @@ func CancelOnError() Option {
 // iteration (see fanOutConfig).
 type cancelOnErrorOption struct{}
 
-func (cancelOnErrorOption) applyGroup(g *Group) { g.cancelOnError = true }
+func (cancelOnErrorOption) applyGroup(g *Group) { g.options().cancelOnError = true }
 
 // GroupName names the group. The name appears in [TaskInfo.Group] and in the
 // messages of errors that list pending tasks, which matters once several
 // groups are linked together.
 func GroupName(name string) Option {
-	return groupOption(func(g *Group) { g.name = name })
+	return groupOption(func(g *Group) { g.options().name = name })
 }
 
 // Name names a task. The name appears in [Group.Pending] and in the error

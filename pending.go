@@ -201,7 +201,7 @@ func (c candidate) since() time.Time {
 	if c.info != nil {
 		return c.info.Since
 	}
-	return c.g.epoch.Add(c.start)
+	return c.g.startTime(c.start)
 }
 
 func (c candidate) describe() TaskInfo {
@@ -211,7 +211,7 @@ func (c candidate) describe() TaskInfo {
 	t := TaskInfo{
 		ID:    ID{g: c.g, seg: c.seg, seq: c.seq},
 		Name:  c.name,
-		Group: c.g.name,
+		Group: c.g.Name(),
 		Since: c.since(),
 		State: c.state,
 	}
@@ -228,17 +228,20 @@ func (c candidate) describe() TaskInfo {
 // of its tasks started by Go and its n oldest IDs. It returns how many tasks
 // are pending in g.
 func (g *Group) candidates(n int, f func(candidate)) int {
+	total := 0
 	g.idMu.Lock()
-	total := g.ids.live
-	i := 0
-	g.ids.oldest(func(seg *segment, sl *slot) bool {
-		if n >= 0 && i >= n {
-			return false
-		}
-		i++
-		f(candidate{g: g, seg: seg, seq: sl.seq, name: sl.name, pc: sl.pc, start: sl.start, num: sl.num})
-		return true
-	})
+	if g.ids != nil {
+		total = g.ids.live
+		i := 0
+		g.ids.oldest(func(seg *segment, sl *slot) bool {
+			if n >= 0 && i >= n {
+				return false
+			}
+			i++
+			f(candidate{g: g, seg: seg, seq: sl.seq, name: sl.name, pc: sl.pc, start: sl.start, num: sl.num})
+			return true
+		})
+	}
 	g.idMu.Unlock()
 	g.gos.walk(func(t *goTask) {
 		total++

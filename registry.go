@@ -11,7 +11,7 @@ import (
 // that a registered group is listed while it is alive and dropped once it
 // is garbage: registering never keeps a group, its tasks' closures or its
 // context alive. Groups that do not opt in cost nothing: the only trace of
-// this file in a plain group is a nil pointer (Group.dbg).
+// this file in a plain group is a nil pointer (Group.opt.dbg).
 var registry struct {
 	mu     sync.Mutex            // protects the fields below
 	groups []weak.Pointer[Group] // in the order registered; some may be dead
@@ -40,10 +40,11 @@ type debugInfo struct {
 // optIn returns g's debugInfo, making it on first use. Only options call
 // it, while g is not shared yet.
 func (g *Group) optIn() *debugInfo {
-	if g.dbg == nil {
-		g.dbg = &debugInfo{}
+	o := g.options()
+	if o.dbg == nil {
+		o.dbg = &debugInfo{}
 	}
-	return g.dbg
+	return o.dbg
 }
 
 // Registered lists the group in [RegisteredGroups] while it is alive, so that
@@ -113,4 +114,9 @@ func RegisteredGroups() []*Group {
 
 // Name returns the name given with [GroupName], or "" if none was. It is
 // safe for concurrent use.
-func (g *Group) Name() string { return g.name }
+func (g *Group) Name() string {
+	if g.opt == nil {
+		return ""
+	}
+	return g.opt.name
+}

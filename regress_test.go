@@ -336,3 +336,38 @@ func TestTaskWaitingForItsOwnGroup(t *testing.T) {
 		}
 	})
 }
+
+// A group linked while it has pending work counts as busy in the group that
+// links it from that moment: the Wait of the new parent waits for it.
+// (Before the fix, a group without parents never told anyone it was busy,
+// so the first Link of a busy group was not counted, and the Wait returned
+// nil at once.)
+func TestLinkBusyGroup(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		parents int // parents linked before the busy one
+	}{{"first parent", 0}, {"second parent", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				child := waitgroup.New()
+				for range tc.parents {
+					waitgroup.New().Link(child)
+				}
+				id := child.Add()
+				parent := waitgroup.New()
+				parent.Link(child)
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				defer cancel()
+				if err := parent.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("Wait with the linked group busy = %v, want a timeout", err)
+				}
+				if err := child.Done(id); err != nil {
+					t.Fatal(err)
+				}
+				if err := parent.Wait(t.Context()); err != nil {
+					t.Fatalf("Wait after Done = %v, want nil", err)
+				}
+			})
+		})
+	}
+}

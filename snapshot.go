@@ -51,7 +51,7 @@ type GroupSnapshot struct {
 // ends meanwhile may be listed, one that starts meanwhile may be left out.
 func (g *Group) Snapshot(n int) GroupSnapshot {
 	g.init()
-	s := GroupSnapshot{Name: g.name, Path: g.path()}
+	s := GroupSnapshot{Name: g.Name(), Path: g.path()}
 
 	var h snapHeap
 	s.Pending = g.candidates(n, func(c candidate) {
@@ -84,17 +84,19 @@ func (g *Group) Snapshot(n int) GroupSnapshot {
 	}
 	var cs []child
 	g.mu.Lock()
-	for _, l := range g.links {
-		if l.g != nil {
-			cs = append(cs, child{l.order, l.g})
+	if x := g.x; x != nil {
+		for _, l := range x.links {
+			if l.g != nil {
+				cs = append(cs, child{l.order, l.g})
+			}
 		}
-	}
-	for sub, order := range g.subs {
-		cs = append(cs, child{order, sub})
-	}
-	s.Errors = g.errs.appendReal(nil)
-	if len(s.Errors) == 0 && g.errs.noise != nil {
-		s.Errors = []error{g.errs.noise}
+		for sub, order := range x.subs {
+			cs = append(cs, child{order, sub})
+		}
+		s.Errors = x.errs.appendReal(nil)
+		if len(s.Errors) == 0 && x.errs.noise != nil {
+			s.Errors = []error{x.errs.noise}
+		}
 	}
 	g.mu.Unlock()
 	if len(s.Errors) == 0 {
@@ -145,7 +147,7 @@ func (h *snapHeap) Pop() any {
 // no parent of its own, since the parent of every other group on the path
 // is fixed once it has one (a Sub's maker; a linked group's first parent).
 func (g *Group) path() string {
-	d := g.dbg
+	d := g.debug()
 	if d != nil {
 		if c := d.path.Load(); c != nil && !c.top.hasParents() {
 			return c.path
@@ -154,7 +156,7 @@ func (g *Group) path() string {
 	var names []string
 	x := g
 	for {
-		name := x.name
+		name := x.Name()
 		if name == "" {
 			name = "(unnamed)"
 		}
@@ -184,15 +186,17 @@ func (g *Group) parent() *Group {
 	if !g.hasParents() {
 		return nil
 	}
-	if g.subOf != nil {
-		return g.subOf // set before g was shared, never changed
+	// g.x was made before slowBit was set, and is never replaced; subOf is
+	// set before a Sub is shared and never changed.
+	if p := g.x.subOf; p != nil {
+		return p
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.parents) == 0 {
+	if len(g.x.parents) == 0 {
 		return nil
 	}
-	return g.parents[0]
+	return g.x.parents[0]
 }
 
 // hasParents reports whether g was made by Sub or has been linked: slowBit

@@ -97,7 +97,7 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	for {
 		s := g.state.Load()
 		if count(s) == 0 {
-			round = g.round
+			round = g.roundLocked()
 			g.mu.Unlock()
 			return round, true
 		}
@@ -145,7 +145,7 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 // wakeLocked closes the channel of the parked Waits; the caller holds g.mu
 // and has seen g's count at zero.
 func (g *Group) wakeLocked() {
-	g.idle.round = g.round
+	g.idle.round = g.roundLocked()
 	close(g.idle.ch)
 	g.idle = nil
 	g.state.And(^uint64(waitBit))
@@ -154,7 +154,7 @@ func (g *Group) wakeLocked() {
 func (g *Group) currentRound() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.round
+	return g.roundLocked()
 }
 
 // gaveUp builds the error of a Wait whose ctx ended before the work. It

@@ -217,17 +217,21 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 		}
 		x.mu.Lock()
 		s = x.state.Load()
+		v := seenGroup{g: x, s: s}
+		if xx := x.x; xx != nil {
+			v.depNext = xx.depNext
+			errs := &xx.errs
+			if x == g && xx.round != round {
+				errs = &xx.prevErrs
+			}
+			c.real = errs.appendReal(c.real)
+			c.noise = cmp.Or(c.noise, errs.noise)
+		}
 		if x == g {
-			c.root = seenGroup{x, s, x.depNext}
+			c.root = v
 		} else {
-			c.seen = append(c.seen, seenGroup{x, s, x.depNext})
+			c.seen = append(c.seen, v)
 		}
-		errs := &x.errs
-		if x == g && x.round != round {
-			errs = &x.prevErrs
-		}
-		c.real = errs.appendReal(c.real)
-		c.noise = cmp.Or(c.noise, errs.noise)
 		n := len(stack)
 		stack = x.appendLinksLocked(stack)
 		x.mu.Unlock()
@@ -239,26 +243,30 @@ func (g *Group) collect(ctx context.Context, foreign map[linkKey]error, round ui
 // appendLinksLocked appends what g links, its links and its attached Subs,
 // in the order they were made.
 func (g *Group) appendLinksLocked(stack []step) []step {
-	if len(g.subs) == 0 && len(g.deposits) == 0 && g.depOmitted == 0 {
-		for _, l := range g.links {
+	x := g.x
+	if x == nil {
+		return stack
+	}
+	if len(x.subs) == 0 && len(x.deposits) == 0 && x.depOmitted == 0 {
+		for _, l := range x.links {
 			stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
 		}
 		return stack
 	}
 	n := len(stack)
-	for _, l := range g.links {
+	for _, l := range x.links {
 		stack = append(stack, step{g: l.g, l: l.l, parent: g, order: l.order})
 	}
-	for s, order := range g.subs {
+	for s, order := range x.subs {
 		stack = append(stack, step{g: s, l: s, parent: g, order: order})
 	}
-	for _, d := range g.deposits {
-		// A copy: g.deposits changes once g is unlocked.
+	for _, d := range x.deposits {
+		// A copy: x.deposits changes once g is unlocked.
 		stack = append(stack, step{parent: g, order: d.order, dep: &d})
 	}
-	if g.depOmitted > 0 {
+	if x.depOmitted > 0 {
 		stack = append(stack, step{parent: g, order: ^uint64(0), dep: &deposit{
-			err: fmt.Errorf("%w: %d more left out by dropped Subs (a group keeps %d)", ErrTooManyErrors, g.depOmitted, MaxErrors)}})
+			err: fmt.Errorf("%w: %d more left out by dropped Subs (a group keeps %d)", ErrTooManyErrors, x.depOmitted, MaxErrors)}})
 	}
 	slices.SortFunc(stack[n:], func(a, b step) int { return cmp.Compare(a.order, b.order) })
 	return stack
