@@ -62,10 +62,10 @@ func (t *goTask) describe() string {
 // of pending tasks plus a constant.
 type golist struct {
 	head atomic.Pointer[goTask]
-	dead atomic.Int64 // done records still linked, about
+	dead atomic.Int32 // done records still linked, about
 	// pruneAt is the number of dead records at which a prune pays: as many
 	// as were live after the last one, so that its cost is amortized.
-	pruneAt atomic.Int64
+	pruneAt atomic.Int32
 
 	mu sync.Mutex // serializes walks of the list and the writes of next
 }
@@ -106,7 +106,7 @@ func (l *golist) pruneLocked() {
 	if h == nil {
 		return
 	}
-	removed, live := int64(0), int64(0)
+	removed, live := int32(0), int32(0)
 	prev := h
 	for n := h.next; n != nil; n = n.next {
 		if n.state.Load() == taskDone {

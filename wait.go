@@ -53,9 +53,13 @@ func (g *Group) Wait(ctx context.Context) error {
 	}
 	var c collected
 	for {
-		round, ok := g.waitIdle(ctx)
+		round, s, ok := g.waitIdle(ctx)
 		if !ok {
 			return g.gaveUp(ctx)
+		}
+		if s&(errBit|linkBit) == 0 {
+			// Done with no error and nothing linked: no round to end.
+			return nil
 		}
 		c = g.collect(ctx, foreign, round)
 		if c.gaveUp {
@@ -82,12 +86,13 @@ type idler struct {
 	ch      chan struct{} // closed when the group's count crosses zero
 	waiters int           // Waits still parked on ch; the last to give up drops it
 	round   uint64        // the group's round when ch was closed
+	s       uint64        // and its state
 }
 
 // waitIdle blocks until g's count is zero, which means that g and every
-// group linked to it are done, and returns g's error round at that moment,
-// or ok false if ctx ended first.
-func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
+// group linked to it are done, and returns g's error round and state at
+// that moment, or ok false if ctx ended first.
+func (g *Group) waitIdle(ctx context.Context) (round, state uint64, ok bool) {
 	if count(g.state.Load()) != 0 {
 		// A task just started may be about to end on this very processor:
 		// let it run before paying for a channel.
@@ -99,7 +104,7 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 		if count(s) == 0 {
 			round = g.roundLocked()
 			g.mu.Unlock()
-			return round, true
+			return round, s, true
 		}
 		// The waitBit makes the crossing to zero take g.mu, so that it
 		// wakes exactly the Waits parked before it.
@@ -115,12 +120,12 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	g.mu.Unlock()
 	if g.reportsWaits() { // StillWaitingAfter (events.go)
 		if g.parkReporting(ctx, w.ch) {
-			return w.round, true
+			return w.round, w.s, true
 		}
 	} else {
 		select {
 		case <-w.ch:
-			return w.round, true
+			return w.round, w.s, true
 		case <-ctx.Done():
 		}
 	}
@@ -128,7 +133,7 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 	defer g.mu.Unlock()
 	select {
 	case <-w.ch:
-		return w.round, true // done at the same time: the result wins
+		return w.round, w.s, true // done at the same time: the result wins
 	default:
 	}
 	w.waiters--
@@ -139,13 +144,14 @@ func (g *Group) waitIdle(ctx context.Context) (round uint64, ok bool) {
 		g.idle = nil
 		g.state.And(^uint64(waitBit))
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // wakeLocked closes the channel of the parked Waits; the caller holds g.mu
 // and has seen g's count at zero.
 func (g *Group) wakeLocked() {
 	g.idle.round = g.roundLocked()
+	g.idle.s = g.state.Load()
 	close(g.idle.ch)
 	g.idle = nil
 	g.state.And(^uint64(waitBit))
