@@ -36,24 +36,39 @@ func (id ID) String() string {
 	return fmt.Sprintf("#%d", id.seq>>seqShift)
 }
 
-// A slot holds one pending ID. Its size bounds the heap held per pending
-// ID: 48 bytes on 64-bit platforms, plus a 64th of a segment's links.
+// A slot holds one pending ID. It has no pointers, and a segment has its
+// few before its slots, so that the collector, which scans an object only up
+// to its last pointer, does not read the slots: a million pending IDs are
+// 32 MB that no collection marks through. A slot's name, if it has one, is
+// in its segment's names. The heap held per pending ID is a slot's 32
+// bytes, plus a 64th of a segment's links, plus 16 bytes if its segment
+// holds a named ID.
 type slot struct {
-	seq   uint64 // the ID's seq while pending; 0 once done
-	name  string
+	seq   uint64        // the ID's seq while pending; 0 once done
 	pc    uintptr       // the Add call site, turned into text only when asked
-	start time.Duration // since Group.epoch
+	start time.Duration // since procEpoch
 	num   uint64        // the group's gen when added: orders tasks of one start
 }
 
 // A segment is a run of segSlots slots handed out in order, so that the
 // segments of a table, oldest first, list the pending IDs oldest first.
 type segment struct {
-	slots      [segSlots]slot
-	used       int // slots handed out, from the front
-	live       int // slots pending
 	prev, next *segment
+	names      *[segSlots]string // the names of the slots; nil while none was named
+	used       int               // slots handed out, from the front
+	live       int               // slots pending
+	slots      [segSlots]slot
 }
+
+// name returns the name of the slot of seq in s.
+func (s *segment) name(seq uint64) string {
+	if s.names == nil {
+		return ""
+	}
+	return s.names[slotIndex(seq)]
+}
+
+func slotIndex(seq uint64) int { return int(seq>>slotShift) & (segSlots - 1) }
 
 // idTable holds the pending IDs of a group in a list of segments, oldest
 // first: Add appends to the last one, Done clears a slot through the
@@ -84,7 +99,13 @@ func (tt *idTable) insert(name string, pc uintptr, start time.Duration, num uint
 	tt.live++
 	tt.adds++
 	seq := tt.adds<<seqShift | uint64(i)<<slotShift
-	s.slots[i] = slot{seq: seq, name: name, pc: pc, start: start, num: num}
+	s.slots[i] = slot{seq: seq, pc: pc, start: start, num: num}
+	if name != "" {
+		if s.names == nil {
+			s.names = new([segSlots]string)
+		}
+		s.names[i] = name
+	}
 	return s, seq
 }
 
@@ -109,7 +130,7 @@ func (tt *idTable) newSegment() *segment {
 // lookup returns the slot of the pending ID (seg, seq), or nil. A segment
 // reused since the ID was issued holds other seqs, which never repeat.
 func lookup(seg *segment, seq uint64) *slot {
-	i := int(seq>>slotShift) & (segSlots - 1)
+	i := slotIndex(seq)
 	if seg == nil || seg.slots[i].seq != seq {
 		return nil
 	}
@@ -118,6 +139,9 @@ func lookup(seg *segment, seq uint64) *slot {
 
 // remove clears the slot of a pending ID.
 func (tt *idTable) remove(seg *segment, sl *slot) {
+	if seg.names != nil {
+		seg.names[slotIndex(sl.seq)] = "" // let the name go
+	}
 	*sl = slot{}
 	seg.live--
 	tt.live--

@@ -238,7 +238,7 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 				return false
 			}
 			i++
-			f(candidate{g: g, seg: seg, seq: sl.seq, name: sl.name, pc: sl.pc, start: sl.start, num: sl.num})
+			f(candidate{g: g, seg: seg, seq: sl.seq, name: seg.name(sl.seq), pc: sl.pc, start: sl.start, num: sl.num})
 			return true
 		})
 	}
