@@ -16,7 +16,7 @@ type goTask struct {
 	f     func(context.Context) error // nil once done
 	name  string
 	pc    uintptr       // entry of f, turned into text only when asked
-	start time.Duration // since g.epoch
+	start time.Duration // since procEpoch (clock.go)
 	sem   chan struct{} // the limit slot to give back, or nil
 	state atomic.Uint32 // taskRunning, taskWaiting, taskDone or taskBackoff
 	// num is the task's number in g, for its ID: a gen, 26 bits. 32 bits

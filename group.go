@@ -182,6 +182,9 @@ func (g *Group) apply(opts []Option) {
 		}
 		o.applyGroup(g)
 	}
+	if d := g.debug(); d != nil && d.registered {
+		register(g) // last: from here on g is shared (registry.go)
+	}
 }
 
 // initLocked sets up the context and clock of g on first use.

@@ -60,14 +60,9 @@ func (g *Group) optIn() *debugInfo {
 // registering the top of a tree, rather than a Sub per connection, is
 // enough.
 func Registered() Option {
-	return groupOption(func(g *Group) {
-		d := g.optIn()
-		if d.registered {
-			return
-		}
-		d.registered = true
-		register(g)
-	})
+	// apply registers the group once all its options are set: a live view
+	// may read it from then on.
+	return groupOption(func(g *Group) { g.optIn().registered = true })
 }
 
 func register(g *Group) {

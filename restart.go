@@ -134,7 +134,7 @@ type restarter struct {
 	// Owned by the task's goroutine.
 	attempt int             // ends in a row without a healthy attempt
 	fails   int             // failures in a row without a healthy attempt
-	ring    []time.Duration // with a Window: the last failures' times, since the group's epoch
+	ring    []time.Duration // with a Window: the last failures' times, since procEpoch
 	oldest  int             // the ring's oldest entry, the next overwritten
 	filled  int             // entries of the ring in use
 }
