@@ -173,7 +173,7 @@ func StillWaitingAfter(d time.Duration) Option {
 // Restart option, or one whose group was cancelled.
 func (g *Group) taskFailed(t *goTask, err error) {
 	if g.handles() {
-		g.emit(Event{Kind: TaskFailed, Task: t.info(), Err: err})
+		g.emit(Event{Kind: TaskFailed, Task: t.info(g), Err: err})
 	}
 }
 

@@ -11,22 +11,44 @@ import (
 
 // A goTask is the record of one task started by Go: the goroutine runs it,
 // and the group's list holds it so that Pending and a WaitError can name it.
+//
+// It is 48 bytes, and the goroutine's closure (the group and the record)
+// 24: on a workload of short tasks the bytes allocated per task decide how
+// often the collector runs, which is most of what a task costs beyond a go
+// statement. So what only some tasks need (a name, a Restart option) is in
+// meta, made only for them, and the group is the closure's.
 type goTask struct {
-	g     *Group
-	f     func(context.Context) error // nil once done
-	name  string
-	pc    uintptr       // entry of f, turned into text only when asked
-	start time.Duration // since procEpoch (clock.go)
-	sem   chan struct{} // the limit slot to give back, or nil
-	state atomic.Uint32 // taskRunning, taskWaiting, taskDone or taskBackoff
-	// num is the task's number in g, for its ID: a gen, 26 bits. 32 bits
-	// beside state keep the record at 80 bytes with rs.
-	num uint32
-	rs  *restarter // the Restart state (restart.go), or nil
-
 	// next is the next older record. It is written before the record is
 	// published, and after that only under golist.mu.
-	next *goTask
+	next  *goTask
+	f     func(context.Context) error // nil once done
+	pc    uintptr                     // entry of f, turned into text only when asked
+	start time.Duration               // since procEpoch (clock.go)
+	state atomic.Uint32               // taskRunning, taskWaiting, taskDone or taskBackoff
+	num   uint32                      // the task's number in its group, for its ID: a gen, 26 bits
+	meta  *taskMeta                   // nil for a task given no options
+}
+
+// taskMeta is what a task given options carries.
+type taskMeta struct {
+	name string
+	rs   *restarter // the Restart state (restart.go), or nil
+}
+
+// name returns t's name, or "".
+func (t *goTask) name() string {
+	if t.meta == nil {
+		return ""
+	}
+	return t.meta.name
+}
+
+// restarter returns t's Restart state, or nil.
+func (t *goTask) restarter() *restarter {
+	if t.meta == nil {
+		return nil
+	}
+	return t.meta.rs
 }
 
 const (
@@ -49,8 +71,8 @@ func (t *goTask) taskState() TaskState {
 
 // describe names t for a PanicError: its name, else its function.
 func (t *goTask) describe() string {
-	if t.name != "" {
-		return t.name
+	if name := t.name(); name != "" {
+		return name
 	}
 	return describeFunc(t.pc)
 }

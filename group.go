@@ -278,13 +278,15 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		panic("waitgroup: Go with a nil function")
 	}
 	g.init()
-	t := &goTask{g: g, f: f}
+	t := &goTask{f: f}
 	if len(opts) > 0 {
-		t.name = taskName(opts)
 		// Results.Go wraps the user's function: the task is described by
 		// the user's.
 		t.pc = describedFunc(opts)
-		t.rs = restartOf(opts) // nil without a Restart option (restart.go)
+		name, rs := taskName(opts), restartOf(opts) // rs: nil without a Restart option (restart.go)
+		if name != "" || rs != nil {
+			t.meta = &taskMeta{name: name, rs: rs}
+		}
 	}
 	if t.pc == 0 {
 		t.pc = reflect.ValueOf(f).Pointer()
@@ -306,7 +308,6 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 			wait = true
 		}
 	}
-	t.sem = sem
 	t.start = g.now()
 	// The task is pending from here on, even while Go waits for a slot, so
 	// that a Wait in progress covers it and a WaitError lists it.
@@ -319,12 +320,12 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 		sem <- struct{}{}
 		t.state.Store(taskRunning)
 	}
-	go t.run()
+	go g.run(t)
 	return true
 }
 
-// run is the body of a task's goroutine.
-func (t *goTask) run() {
+// run is the body of the goroutine of g's task t.
+func (g *Group) run(t *goTask) {
 	var err error
 	returned := false
 	defer func() {
@@ -336,15 +337,15 @@ func (t *goTask) run() {
 			// the task.
 			err = t.recovered(recover())
 		}
-		t.g.finish(t, err)
+		g.finish(t, err)
 	}()
-	if d := t.g.debug(); d != nil {
-		d.setLabels(t) // the Labels option (labels.go)
+	if d := g.debug(); d != nil {
+		d.setLabels(g, t) // the Labels option (labels.go)
 	}
-	if t.rs != nil {
-		err = t.supervise() // restart.go
+	if rs := t.restarter(); rs != nil {
+		err = t.supervise(g, rs) // restart.go
 	} else {
-		err = t.f(&t.g.c)
+		err = t.f(&g.c)
 	}
 	returned = true
 }
@@ -360,8 +361,10 @@ func (t *goTask) run() {
 // the task counts as done, so that it is reported before any Wait returns.
 func (g *Group) finish(t *goTask, err error) {
 	failed := err != nil && g.fail(err)
-	if t.sem != nil {
-		<-t.sem
+	// A task holds a slot if g has a limit (which cannot change while a
+	// task started by Go is pending), unless a Restart gave it back.
+	if g.sem != nil && (t.restarter() == nil || !t.restarter().released) {
+		<-g.sem
 	}
 	if failed && g.events() != nil {
 		g.taskFailed(t, err) // events.go: while t is still pending

@@ -61,23 +61,24 @@ type taskLabels struct {
 // setLabels puts the labels of t on the calling goroutine, t's, if t's
 // group has the Labels option. Group.Go's goroutine calls it before t's
 // function.
-func (d *debugInfo) setLabels(t *goTask) {
+func (d *debugInfo) setLabels(g *Group, t *goTask) {
 	if !d.labels {
 		return
 	}
-	path := t.g.path()
+	path := g.path()
+	name := t.name()
 	pc := uintptr(0)
-	if t.name == "" {
+	if name == "" {
 		pc = t.pc
 	}
 	l := d.lastLabels.Load()
-	if l == nil || l.pc != pc || l.name != t.name || l.path != path {
-		task := t.name
+	if l == nil || l.pc != pc || l.name != name || l.path != path {
+		task := name
 		if task == "" {
 			task = funcLabel(pc)
 		}
-		l = &taskLabels{path: path, name: t.name, pc: pc,
-			ctx: pprof.WithLabels(&t.g.c, pprof.Labels(LabelGroup, path, LabelTask, task))}
+		l = &taskLabels{path: path, name: name, pc: pc,
+			ctx: pprof.WithLabels(&g.c, pprof.Labels(LabelGroup, path, LabelTask, task))}
 		d.lastLabels.Store(l)
 	}
 	pprof.SetGoroutineLabels(l.ctx)

@@ -21,30 +21,30 @@ func BenchmarkSetLabels(b *testing.B) {
 	defer pprof.SetGoroutineLabels(context.Background())
 	b.Run("labels=shared", func(b *testing.B) {
 		b.ReportAllocs()
-		t := &goTask{g: g, name: "task"}
+		t := &goTask{meta: &taskMeta{name: "task"}}
 		for b.Loop() {
-			g.debug().setLabels(t)
+			g.debug().setLabels(g, t)
 		}
 	})
 	b.Run("labels=unique", func(b *testing.B) {
 		b.ReportAllocs()
 		tasks := make([]goTask, len(names))
 		for i := range tasks {
-			tasks[i] = goTask{g: g, name: names[i]}
+			tasks[i] = goTask{meta: &taskMeta{name: names[i]}}
 		}
 		i := 0
 		for b.Loop() {
-			g.debug().setLabels(&tasks[i%len(tasks)])
+			g.debug().setLabels(g, &tasks[i%len(tasks)])
 			i++
 		}
 	})
 	b.Run("labels=unnamed", func(b *testing.B) {
 		b.ReportAllocs()
 		pcs := []uintptr{reflect.ValueOf(BenchmarkSetLabels).Pointer(), reflect.ValueOf(New).Pointer()}
-		tasks := []goTask{{g: g, pc: pcs[0]}, {g: g, pc: pcs[1]}}
+		tasks := []goTask{{pc: pcs[0]}, {pc: pcs[1]}}
 		i := 0
 		for b.Loop() {
-			g.debug().setLabels(&tasks[i%2]) // alternate: never the last labels
+			g.debug().setLabels(g, &tasks[i%2]) // alternate: never the last labels
 			i++
 		}
 	})

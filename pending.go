@@ -245,8 +245,8 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 	g.idMu.Unlock()
 	g.gos.walk(func(t *goTask) {
 		total++
-		f(candidate{g: g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-			start: t.start, goTask: true, state: t.taskState(), num: uint64(t.num), rs: t.rs.snapshot()})
+		f(candidate{g: g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name(), pc: t.pc,
+			start: t.start, goTask: true, state: t.taskState(), num: uint64(t.num), rs: t.restarter().snapshot()})
 	})
 	return total
 }

@@ -132,7 +132,8 @@ type restarter struct {
 	info atomic.Pointer[restartInfo] // what Pending shows; nil until the task first ends
 
 	// Owned by the task's goroutine.
-	attempt int             // ends in a row without a healthy attempt
+	released bool            // the task gave its limit slot back, and has none
+	attempt  int             // ends in a row without a healthy attempt
 	fails   int             // failures in a row without a healthy attempt
 	ring    []time.Duration // with a Window: the last failures' times, since procEpoch
 	oldest  int             // the ring's oldest entry, the next overwritten
@@ -163,12 +164,12 @@ func (i *restartInfo) fill(t *TaskInfo) {
 
 // supervise runs the task's function until it ends for good, and returns
 // the task's result (nil when it gave up: its error is recorded already).
-func (t *goTask) supervise() error {
-	g, r, f := t.g, t.rs, t.f
+func (t *goTask) supervise(g *Group, r *restarter) error {
+	f := t.f
 	ctx := &g.c
 	for {
 		began := g.now()
-		err := t.attempt(f)
+		err := t.attempt(g, f)
 		// Decided from the context, never from err (suture #77): a task
 		// whose group is stopping ends with what it returned, which Wait
 		// sorts out as an echo of the cancellation or a real error.
@@ -183,19 +184,19 @@ func (t *goTask) supervise() error {
 		if err != nil {
 			r.fails++
 			if r.exhausted(now) {
-				return t.giveUp(err)
+				return t.giveUp(g, err)
 			}
 		}
 		delay := r.delay()
 		r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err, next: time.Now().Add(delay)})
 		t.state.Store(taskBackoff)
-		sem := t.sem
+		sem := g.sem // fixed while the task is pending (SetLimit)
 		if sem != nil {
-			t.sem = nil // finish must not give it back again
+			r.released = true // finish must not give it back again
 			<-sem
 		}
 		if err != nil && g.handles() {
-			g.emit(Event{Kind: TaskFailed, Task: t.info(), Err: err})
+			g.emit(Event{Kind: TaskFailed, Task: t.info(g), Err: err})
 		}
 		if !sleep(ctx, delay) {
 			return nil
@@ -207,12 +208,12 @@ func (t *goTask) supervise() error {
 			t.state.Store(taskRunning)
 		}
 		if g.handles() {
-			g.emit(Event{Kind: TaskRestarted, Task: t.info(), Err: err})
+			g.emit(Event{Kind: TaskRestarted, Task: t.info(g), Err: err})
 		}
 		if sem != nil {
 			select {
 			case sem <- struct{}{}:
-				t.sem = sem
+				r.released = false
 			case <-ctx.Done():
 				return nil
 			}
@@ -226,7 +227,7 @@ func (t *goTask) supervise() error {
 
 // attempt calls f once, and turns a panic into its error as run does. A
 // runtime.Goexit goes on through: run's deferred call ends the task.
-func (t *goTask) attempt(f func(context.Context) error) (err error) {
+func (t *goTask) attempt(g *Group, f func(context.Context) error) (err error) {
 	returned := false
 	defer func() {
 		if returned {
@@ -234,7 +235,7 @@ func (t *goTask) attempt(f func(context.Context) error) (err error) {
 		}
 		err = t.recovered(recover())
 	}()
-	err = f(&t.g.c)
+	err = f(&g.c)
 	returned = true
 	return err
 }
@@ -242,16 +243,16 @@ func (t *goTask) attempt(f func(context.Context) error) (err error) {
 // giveUp records err as the task's result and reports the give-up. The
 // error is recorded before the slot is given back, as finish does, and the
 // events come after, so that a handler may start a task in the slot.
-func (t *goTask) giveUp(err error) error {
-	g := t.g
-	t.rs.info.Store(&restartInfo{attempt: t.rs.attempt, lastErr: err})
+func (t *goTask) giveUp(g *Group, err error) error {
+	r := t.restarter()
+	r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err})
 	real := g.fail(err)
-	if t.sem != nil {
-		<-t.sem
-		t.sem = nil
+	if g.sem != nil && !r.released {
+		<-g.sem
+		r.released = true
 	}
 	if real && g.handles() {
-		info := t.info()
+		info := t.info(g)
 		g.emit(Event{Kind: TaskFailed, Task: info, Err: err})
 		g.emit(Event{Kind: TaskGaveUp, Task: info, Err: err})
 	}
@@ -299,8 +300,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// info describes t as Pending does.
-func (t *goTask) info() TaskInfo {
-	return candidate{g: t.g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name, pc: t.pc,
-		start: t.start, goTask: true, state: t.taskState(), rs: t.rs.snapshot()}.describe()
+// info describes t, a task of g, as Pending does.
+func (t *goTask) info(g *Group) TaskInfo {
+	return candidate{g: g, seq: uint64(t.num)<<seqShift | kindGoBit, name: t.name(), pc: t.pc,
+		start: t.start, goTask: true, state: t.taskState(), rs: t.restarter().snapshot()}.describe()
 }

@@ -15,6 +15,15 @@ func TestGroupSize(t *testing.T) {
 	}
 }
 
+// A task started by Go costs its record and its goroutine's closure; the
+// bytes allocated per task set how often the collector runs under a load
+// of short tasks (see goTask). The record was 80 bytes.
+func TestTaskRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(goTask{}); n > 48 {
+		t.Errorf("a goTask is %d bytes, want at most 48", n)
+	}
+}
+
 // A group that runs one task and is waited for makes three allocations: the
 // group, the task's record and its goroutine's closure. Wait makes none when
 // the group is done with no error and nothing linked.
