@@ -101,6 +101,7 @@ func (t TaskInfo) describe(now time.Time) string {
 // oldest few, use [Group.OldestPending].
 func (g *Group) Pending() []TaskInfo {
 	var out []TaskInfo
+	where := map[whereKey]string{}
 	g.eachGroup(func(x *Group, st step, w *walk) walkAction {
 		if x == nil {
 			if p, ok := st.l.(interface{ Pending() []TaskInfo }); ok {
@@ -112,7 +113,7 @@ func (g *Group) Pending() []TaskInfo {
 		x.candidates(-1, func(c candidate) { cs = append(cs, c) })
 		slices.SortFunc(cs, candidate.compare)
 		for _, c := range cs {
-			out = append(out, c.describe())
+			out = append(out, c.describeIn(where))
 		}
 		return walkOn
 	})
@@ -128,7 +129,7 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 	if n < 0 {
 		n = 0
 	}
-	var h candHeap
+	h := make(candHeap, 0, min(n, 1024)) // grown by append beyond
 	offer := func(c candidate) {
 		if len(h) < n {
 			heap.Push(&h, c)
@@ -159,8 +160,9 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 	}
 	slices.SortFunc(h, candidate.compare)
 	oldest = make([]TaskInfo, len(h))
+	where := map[whereKey]string{}
 	for i, c := range h {
-		oldest[i] = c.describe()
+		oldest[i] = c.describeIn(where)
 	}
 	return oldest, total
 }
@@ -204,7 +206,18 @@ func (c candidate) since() time.Time {
 	return c.g.startTime(c.start)
 }
 
-func (c candidate) describe() TaskInfo {
+func (c candidate) describe() TaskInfo { return c.describeIn(nil) }
+
+// whereKey names a function (a task started by Go) or an Add call site.
+type whereKey struct {
+	pc     uintptr
+	goTask bool
+}
+
+// describeIn is describe, with the text of each function or call site
+// looked up in where, and stored there, if where is not nil: the tasks of a
+// report often share a few places, and each is turned into text once.
+func (c candidate) describeIn(where map[whereKey]string) TaskInfo {
 	if c.info != nil {
 		return *c.info
 	}
@@ -215,10 +228,20 @@ func (c candidate) describe() TaskInfo {
 		Since: c.since(),
 		State: c.state,
 	}
-	if c.goTask {
-		t.Where = describeFunc(c.pc)
-	} else if c.pc != 0 {
-		t.Where = describeCaller(c.pc)
+	if c.goTask || c.pc != 0 {
+		k := whereKey{c.pc, c.goTask}
+		w, ok := where[k]
+		if !ok {
+			if c.goTask {
+				w = describeFunc(c.pc)
+			} else {
+				w = describeCaller(c.pc)
+			}
+			if where != nil {
+				where[k] = w
+			}
+		}
+		t.Where = w
 	}
 	c.rs.fill(&t)
 	return t

@@ -73,8 +73,9 @@ func (g *Group) Snapshot(n int) GroupSnapshot {
 		return 1 // candidates are never equal: each is one task
 	})
 	s.Tasks = make([]TaskInfo, len(h))
+	where := map[whereKey]string{}
 	for i, c := range h {
-		s.Tasks[i] = c.describe()
+		s.Tasks[i] = c.describeIn(where)
 	}
 	s.More = max(s.Pending-len(s.Tasks), 0)
 
