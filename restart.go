@@ -134,10 +134,10 @@ type restarter struct {
 	// Owned by the task's goroutine.
 	released bool            // the task gave its limit slot back, and has none
 	attempt  int             // ends in a row without a healthy attempt
-	fails   int             // failures in a row without a healthy attempt
-	ring    []time.Duration // with a Window: the last failures' times, since procEpoch
-	oldest  int             // the ring's oldest entry, the next overwritten
-	filled  int             // entries of the ring in use
+	fails    int             // failures in a row without a healthy attempt
+	ring     []time.Duration // with a Window: the last failures' times, since procEpoch
+	oldest   int             // the ring's oldest entry, the next overwritten
+	filled   int             // entries of the ring in use
 }
 
 // A restartInfo is a snapshot of a restarter for Pending; a new one
