@@ -24,7 +24,7 @@ type goTask struct {
 	f     func(context.Context) error // nil once done
 	pc    uintptr                     // entry of f, turned into text only when asked
 	start time.Duration               // since procEpoch (clock.go)
-	state atomic.Uint32               // taskRunning, taskWaiting, taskDone or taskBackoff
+	state atomic.Uint32               // taskRunning, taskWaiting, taskDone or taskBackoff, with holdsSlot
 	num   uint32                      // the task's number in its group, for its ID: a gen, 26 bits
 	meta  *taskMeta                   // nil for a task given no options
 }
@@ -56,11 +56,20 @@ const (
 	taskWaiting        // for a limit slot
 	taskDone
 	taskBackoff // failed, waiting to be restarted (restart.go)
+
+	stateMask = 3
+	// holdsSlot, beside the state, says that the task holds a slot of its
+	// group's limit, which its end gives back. The state has one writer at
+	// a time: Go until it starts the goroutine, then the goroutine.
+	holdsSlot = 4
 )
+
+// done reports whether t is done.
+func (t *goTask) done() bool { return t.state.Load()&stateMask == taskDone }
 
 // taskState says what t is doing, for TaskInfo.
 func (t *goTask) taskState() TaskState {
-	switch t.state.Load() {
+	switch t.state.Load() & stateMask {
 	case taskWaiting:
 		return TaskWaiting
 	case taskBackoff:
@@ -131,7 +140,7 @@ func (l *golist) pruneLocked() {
 	removed, live := int32(0), int32(0)
 	prev := h
 	for n := h.next; n != nil; n = n.next {
-		if n.state.Load() == taskDone {
+		if n.done() {
 			prev.next = n.next
 			removed++
 			continue
@@ -139,7 +148,7 @@ func (l *golist) pruneLocked() {
 		prev = n
 		live++
 	}
-	if h.state.Load() == taskDone {
+	if h.done() {
 		if l.head.CompareAndSwap(h, h.next) {
 			removed++
 		}
@@ -156,7 +165,7 @@ func (l *golist) pending() int {
 	defer l.mu.Unlock()
 	n := 0
 	for t := l.head.Load(); t != nil; t = t.next {
-		if t.state.Load() != taskDone {
+		if !t.done() {
 			n++
 		}
 	}
@@ -168,7 +177,7 @@ func (l *golist) walk(f func(t *goTask)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for t := l.head.Load(); t != nil; t = t.next {
-		if t.state.Load() != taskDone {
+		if !t.done() {
 			f(t)
 		}
 	}

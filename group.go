@@ -312,13 +312,16 @@ func (g *Group) start(f func(ctx context.Context) error, opts []TaskOption, bloc
 	// The task is pending from here on, even while Go waits for a slot, so
 	// that a Wait in progress covers it and a WaitError lists it.
 	t.num = uint32(gen(g.begin()))
-	if wait {
+	switch {
+	case wait:
 		t.state.Store(taskWaiting)
+	case sem != nil:
+		t.state.Store(taskRunning | holdsSlot)
 	}
 	g.gos.push(t)
 	if wait {
 		sem <- struct{}{}
-		t.state.Store(taskRunning)
+		t.state.Store(taskRunning | holdsSlot)
 	}
 	go g.run(t)
 	return true
@@ -361,10 +364,8 @@ func (g *Group) run(t *goTask) {
 // the task counts as done, so that it is reported before any Wait returns.
 func (g *Group) finish(t *goTask, err error) {
 	failed := err != nil && g.fail(err)
-	// A task holds a slot if g has a limit (which cannot change while a
-	// task started by Go is pending), unless a Restart gave it back.
-	if g.sem != nil && (t.restarter() == nil || !t.restarter().released) {
-		<-g.sem
+	if t.state.Load()&holdsSlot != 0 {
+		<-g.sem // set when t took the slot: SetLimit panics while t is pending
 	}
 	if failed && g.events() != nil {
 		g.taskFailed(t, err) // events.go: while t is still pending

@@ -132,12 +132,11 @@ type restarter struct {
 	info atomic.Pointer[restartInfo] // what Pending shows; nil until the task first ends
 
 	// Owned by the task's goroutine.
-	released bool            // the task gave its limit slot back, and has none
-	attempt  int             // ends in a row without a healthy attempt
-	fails    int             // failures in a row without a healthy attempt
-	ring     []time.Duration // with a Window: the last failures' times, since procEpoch
-	oldest   int             // the ring's oldest entry, the next overwritten
-	filled   int             // entries of the ring in use
+	attempt int             // ends in a row without a healthy attempt
+	fails   int             // failures in a row without a healthy attempt
+	ring    []time.Duration // with a Window: the last failures' times, since procEpoch
+	oldest  int             // the ring's oldest entry, the next overwritten
+	filled  int             // entries of the ring in use
 }
 
 // A restartInfo is a snapshot of a restarter for Pending; a new one
@@ -189,10 +188,14 @@ func (t *goTask) supervise(g *Group, r *restarter) error {
 		}
 		delay := r.delay()
 		r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err, next: time.Now().Add(delay)})
-		t.state.Store(taskBackoff)
-		sem := g.sem // fixed while the task is pending (SetLimit)
+		// The slot is given back during the backoff, and taken again
+		// after it (g.sem cannot change while t is pending).
+		var sem chan struct{}
+		if t.state.Load()&holdsSlot != 0 {
+			sem = g.sem
+		}
+		t.state.Store(taskBackoff) // without holdsSlot: finish must not give it back
 		if sem != nil {
-			r.released = true // finish must not give it back again
 			<-sem
 		}
 		if err != nil && g.handles() {
@@ -213,11 +216,10 @@ func (t *goTask) supervise(g *Group, r *restarter) error {
 		if sem != nil {
 			select {
 			case sem <- struct{}{}:
-				r.released = false
 			case <-ctx.Done():
 				return nil
 			}
-			t.state.Store(taskRunning)
+			t.state.Store(taskRunning | holdsSlot)
 		}
 		if ctx.Err() != nil {
 			return nil // cancelled as the backoff ended: nothing restarts after
@@ -247,9 +249,9 @@ func (t *goTask) giveUp(g *Group, err error) error {
 	r := t.restarter()
 	r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err})
 	real := g.fail(err)
-	if g.sem != nil && !r.released {
+	if s := t.state.Load(); s&holdsSlot != 0 {
 		<-g.sem
-		r.released = true
+		t.state.Store(s &^ holdsSlot)
 	}
 	if real && g.handles() {
 		info := t.info(g)

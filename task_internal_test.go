@@ -3,6 +3,8 @@ package waitgroup
 import (
 	"context"
 	"testing"
+	"testing/synctest"
+	"time"
 	"unsafe"
 )
 
@@ -40,4 +42,29 @@ func TestFreshGroupAllocs(t *testing.T) {
 	if n > 3 {
 		t.Errorf("a fresh group with one task: %v allocations, want at most 3", n)
 	}
+}
+
+// A task gives back at its end only a slot it took: one that started
+// before a limit existed (a SetLimit racing with Go, which SetLimit cannot
+// see, as the task is not pending yet when it checks) ends without waiting
+// for a slot it never held.
+func TestTaskWithoutSlotEndsUnderNewLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := New()
+		release := make(chan struct{})
+		g.Go(func(context.Context) error { <-release; return nil })
+		g.mu.Lock()
+		g.sem = make(chan struct{}, 1) // as if SetLimit(1) ran just before the task was counted
+		g.flags.Or(limitedFlag)
+		g.mu.Unlock()
+		close(release)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if err := g.Wait(ctx); err != nil {
+			t.Fatalf("Wait = %v: the task waited to give back a slot it never took", err)
+		}
+		if n := len(g.sem); n != 0 {
+			t.Fatalf("%d slots taken after the task ended, want 0", n)
+		}
+	})
 }
