@@ -61,33 +61,7 @@ func TestServeFaultsUnderLoad(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0; stdout %q; stderr:\n%s", code, out, p.stderr.String())
 	}
-	data, err := os.ReadFile(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		t.Errorf("the file ends in a partial line: %q", data[max(len(data)-40, 0):])
-	}
-	lines := make(map[string]int)
-	for l := range strings.Lines(string(data)) {
-		lines[strings.TrimSuffix(l, "\n")]++
-	}
-	counts := map[int32]int{}
-	for i := range status {
-		id := "f-" + strconv.Itoa(i)
-		s := status[i].Load()
-		counts[s]++
-		switch got := lines[id]; {
-		case s == 201 && got != 1:
-			t.Errorf("%s got 201 and is in the file %d times", id, got)
-		case s != 201 && got != 0:
-			t.Errorf("%s got %d and is in the file %d times", id, s, got)
-		}
-		delete(lines, id)
-	}
-	for l, c := range lines {
-		t.Errorf("line %q (%d times) is no request's id: a partial or merged line", l, c)
-	}
+	counts := checkRecorded(t, events, "f-", status)
 	failures := strings.Count(p.stderr.String(), `msg="tracker: writing events failed"`)
 	t.Logf("%d requests: %d×201, %d×503, %d without answer; %d failed writes logged; stdout %q",
 		n, counts[201], counts[503], counts[0], failures, out)

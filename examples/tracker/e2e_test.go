@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,6 +126,43 @@ func (p *proc) exit(t *testing.T) (int, string) {
 	return 0, string(rest)
 }
 
+// checkRecorded reads the events file and checks that the request with id
+// prefix+i is in it exactly once if status[i] is 201 and not at all
+// otherwise, that no other line is (a partial or merged one), and that the
+// file does not end in a partial line. It returns how many requests got
+// each status, 0 for no HTTP answer.
+func checkRecorded(t *testing.T, events, prefix string, status []atomic.Int32) map[int32]int {
+	t.Helper()
+	data, err := os.ReadFile(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		t.Errorf("the file ends in a partial line: %q", data[max(len(data)-40, 0):])
+	}
+	lines := make(map[string]int)
+	for l := range strings.Lines(string(data)) {
+		lines[strings.TrimSuffix(l, "\n")]++
+	}
+	counts := map[int32]int{}
+	for i := range status {
+		id := prefix + strconv.Itoa(i)
+		s := status[i].Load()
+		counts[s]++
+		switch got := lines[id]; {
+		case s == 201 && got != 1:
+			t.Errorf("%s got 201 and is in the file %d times", id, got)
+		case s != 201 && got != 0:
+			t.Errorf("%s got %d and is in the file %d times", id, s, got)
+		}
+		delete(lines, id)
+	}
+	for l, c := range lines {
+		t.Errorf("line %q (%d times) is no request's id: a partial or merged line", l, c)
+	}
+	return counts
+}
+
 // The end-to-end test: SIGTERM under load loses no 201's event and
 // records nothing else. With no drain delay, requests are in flight when the
 // listener closes; with a short one, some are answered 503 first and the
@@ -189,30 +227,7 @@ func testSIGTERMUnderLoad(t *testing.T, drain string) {
 		t.Errorf("shutdown took %v, more than the %v deadline", took, timeout)
 	}
 
-	data, err := os.ReadFile(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := make(map[string]int)
-	for l := range strings.Lines(string(data)) {
-		lines[strings.TrimSuffix(l, "\n")]++
-	}
-	counts := map[int32]int{}
-	for i := range status {
-		id := fmt.Sprintf("e2e-%d", i)
-		s := status[i].Load()
-		counts[s]++
-		switch got := lines[id]; {
-		case s == 201 && got != 1:
-			t.Errorf("%s got 201 and is in the file %d times", id, got)
-		case s != 201 && got != 0:
-			t.Errorf("%s got %d and is in the file %d times", id, s, got)
-		}
-		delete(lines, id)
-	}
-	for l, c := range lines {
-		t.Errorf("line %q (%d times) is no request's id", l, c)
-	}
+	counts := checkRecorded(t, events, "e2e-", status)
 	t.Logf("%d requests: %d×201, %d×503, %d without answer; shutdown %v; stdout %q",
 		n, counts[201], counts[503], counts[0], took.Round(time.Millisecond), out)
 	if counts[201] < n/3 || counts[201] == n {
