@@ -129,15 +129,7 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 	if n < 0 {
 		n = 0
 	}
-	h := make(candHeap, 0, min(n, 1024)) // grown by append beyond
-	offer := func(c candidate) {
-		if len(h) < n {
-			heap.Push(&h, c)
-		} else if n > 0 && c.compare(h[0]) < 0 {
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
-	}
+	h := newOldest(n, func(a, b candidate) bool { return a.compare(b) < 0 })
 	var more []TaskInfo // from Links that are not groups
 	walkIdx := 0
 	g.eachGroup(func(x *Group, st step, w *walk) walkAction {
@@ -150,21 +142,15 @@ func (g *Group) OldestPending(n int) (oldest []TaskInfo, total int) {
 		}
 		total += x.candidates(n, func(c candidate) {
 			c.walk = walkIdx
-			offer(c)
+			h.offer(c)
 		})
 		return walkOn
 	})
 	for i := range more {
 		total++
-		offer(candidate{info: &more[i], walk: walkIdx + 1, num: uint64(i)})
+		h.offer(candidate{info: &more[i], walk: walkIdx + 1, num: uint64(i)})
 	}
-	slices.SortFunc(h, candidate.compare)
-	oldest = make([]TaskInfo, len(h))
-	where := map[whereKey]string{}
-	for i, c := range h {
-		oldest[i] = c.describeIn(where)
-	}
-	return oldest, total
+	return h.describe(), total
 }
 
 // A candidate is a pending task, copied out of its group so that it can be
@@ -274,18 +260,56 @@ func (g *Group) candidates(n int, f func(candidate)) int {
 	return total
 }
 
-// candHeap is a max-heap by start time: its root is the newest of the
-// oldest tasks found so far, the one to replace by an older one.
-type candHeap []candidate
+// oldestN keeps the n oldest candidates offered to it (all of them if n is
+// negative), by less. While bounded it is a max-heap: its root is the
+// newest of those kept, the one an older candidate replaces.
+type oldestN struct {
+	n    int
+	less func(a, b candidate) bool // a is older than b
+	h    []candidate
+}
 
-func (h candHeap) Len() int           { return len(h) }
-func (h candHeap) Less(i, j int) bool { return h[i].compare(h[j]) > 0 }
-func (h candHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+func newOldest(n int, less func(a, b candidate) bool) *oldestN {
+	return &oldestN{n: n, less: less, h: make([]candidate, 0, max(min(n, 1024), 0))} // grown by append beyond
+}
+
+// offer keeps c if it is among the n oldest offered so far.
+func (o *oldestN) offer(c candidate) {
+	switch {
+	case o.n < 0:
+		o.h = append(o.h, c)
+	case len(o.h) < o.n:
+		heap.Push(o, c)
+	case o.n > 0 && o.less(c, o.h[0]):
+		o.h[0] = c
+		heap.Fix(o, 0)
+	}
+}
+
+// describe returns the kept candidates described, oldest first, turning each
+// function or call site into text once.
+func (o *oldestN) describe() []TaskInfo {
+	slices.SortFunc(o.h, func(a, b candidate) int {
+		if o.less(a, b) {
+			return -1
+		}
+		return 1 // candidates are never equal: each is one task
+	})
+	out := make([]TaskInfo, len(o.h))
+	where := map[whereKey]string{}
+	for i, c := range o.h {
+		out[i] = c.describeIn(where)
+	}
+	return out
+}
+
+func (o *oldestN) Len() int           { return len(o.h) }
+func (o *oldestN) Less(i, j int) bool { return o.less(o.h[j], o.h[i]) }
+func (o *oldestN) Swap(i, j int)      { o.h[i], o.h[j] = o.h[j], o.h[i] }
+func (o *oldestN) Push(x any)         { o.h = append(o.h, x.(candidate)) }
+func (o *oldestN) Pop() any {
+	x := o.h[len(o.h)-1]
+	o.h = o.h[:len(o.h)-1]
 	return x
 }
 

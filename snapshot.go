@@ -2,7 +2,6 @@ package waitgroup
 
 import (
 	"cmp"
-	"container/heap"
 	"slices"
 	"strings"
 )
@@ -53,30 +52,9 @@ func (g *Group) Snapshot(n int) GroupSnapshot {
 	g.init()
 	s := GroupSnapshot{Name: g.Name(), Path: g.path()}
 
-	var h snapHeap
-	s.Pending = g.candidates(n, func(c candidate) {
-		switch {
-		case n < 0 || len(h) < n:
-			h = append(h, c)
-			if n >= 0 && len(h) == n {
-				heap.Init(&h)
-			}
-		case n > 0 && older(c, h[0]):
-			h[0] = c
-			heap.Fix(&h, 0)
-		}
-	})
-	slices.SortFunc(h, func(a, b candidate) int {
-		if older(a, b) {
-			return -1
-		}
-		return 1 // candidates are never equal: each is one task
-	})
-	s.Tasks = make([]TaskInfo, len(h))
-	where := map[whereKey]string{}
-	for i, c := range h {
-		s.Tasks[i] = c.describeIn(where)
-	}
+	h := newOldest(n, older)
+	s.Pending = g.candidates(n, h.offer)
+	s.Tasks = h.describe()
 	s.More = max(s.Pending-len(s.Tasks), 0)
 
 	type child struct {
@@ -125,21 +103,6 @@ func older(a, b candidate) bool {
 		return b.goTask
 	}
 	return a.seq < b.seq
-}
-
-// snapHeap is a max-heap by older: its root is the newest of the oldest
-// tasks found so far, the one to replace by an older one.
-type snapHeap []candidate
-
-func (h snapHeap) Len() int           { return len(h) }
-func (h snapHeap) Less(i, j int) bool { return older(h[j], h[i]) }
-func (h snapHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *snapHeap) Push(x any)        { *h = append(*h, x.(candidate)) }
-func (h *snapHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
 
 // path names g and the groups above it, top first: see GroupSnapshot.Path.
