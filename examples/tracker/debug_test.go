@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -15,15 +14,7 @@ import (
 // live view is.
 func (p *proc) liveURL(t *testing.T) string {
 	t.Helper()
-	line, err := p.stdout.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the second line: %v; stderr:\n%s", err, p.stderr.String())
-	}
-	var url string
-	if _, err := fmt.Sscanf(line, "tracker: live view of the groups at %s", &url); err != nil {
-		t.Fatalf("second line %q: %v", line, err)
-	}
-	return url
+	return p.scanLine(t, "second", "tracker: live view of the groups at %s")
 }
 
 func httpGet(t *testing.T, url string) string {

@@ -101,15 +101,22 @@ func startTracker(t *testing.T, args ...string) *proc {
 // addr reads the listening address the tracker prints first.
 func (p *proc) addr(t *testing.T) string {
 	t.Helper()
+	return strings.TrimSuffix(p.scanLine(t, "first", "tracker: listening on %s"), ",")
+}
+
+// scanLine reads the next line of standard output, the nth (for messages),
+// and returns the word that format's one %s matches there.
+func (p *proc) scanLine(t *testing.T, nth, format string) string {
+	t.Helper()
 	line, err := p.stdout.ReadString('\n')
 	if err != nil {
-		t.Fatalf("reading the first line: %v; stderr:\n%s", err, p.stderr.String())
+		t.Fatalf("reading the %s line: %v; stderr:\n%s", nth, err, p.stderr.String())
 	}
-	var addr string
-	if _, err := fmt.Sscanf(line, "tracker: listening on %s", &addr); err != nil {
-		t.Fatalf("first line %q: %v", line, err)
+	var word string
+	if _, err := fmt.Sscanf(line, format, &word); err != nil {
+		t.Fatalf("%s line %q: %v", nth, line, err)
 	}
-	return strings.TrimSuffix(addr, ",")
+	return word
 }
 
 // exit waits for the process and returns its exit code and the rest of its
