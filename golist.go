@@ -64,6 +64,19 @@ const (
 	holdsSlot = 4
 )
 
+// giveSlotBack gives back the limit slot t holds, if any, and records that
+// it holds none; t's goroutine calls it. g.sem is the one t took the slot
+// from: SetLimit panics while t is pending.
+func (t *goTask) giveSlotBack(g *Group) (held bool) {
+	s := t.state.Load()
+	if s&holdsSlot == 0 {
+		return false
+	}
+	t.state.Store(s &^ holdsSlot)
+	<-g.sem
+	return true
+}
+
 // done reports whether t is done.
 func (t *goTask) done() bool { return t.state.Load()&stateMask == taskDone }
 

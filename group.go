@@ -364,9 +364,7 @@ func (g *Group) run(t *goTask) {
 // the task counts as done, so that it is reported before any Wait returns.
 func (g *Group) finish(t *goTask, err error) {
 	failed := err != nil && g.fail(err)
-	if t.state.Load()&holdsSlot != 0 {
-		<-g.sem // set when t took the slot: SetLimit panics while t is pending
-	}
+	t.giveSlotBack(g)
 	if failed && g.events() != nil {
 		g.taskFailed(t, err) // events.go: while t is still pending
 	}

@@ -190,13 +190,10 @@ func (t *goTask) supervise(g *Group, r *restarter) error {
 		r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err, next: time.Now().Add(delay)})
 		// The slot is given back during the backoff, and taken again
 		// after it (g.sem cannot change while t is pending).
+		t.state.Store(taskBackoff | t.state.Load()&holdsSlot)
 		var sem chan struct{}
-		if t.state.Load()&holdsSlot != 0 {
+		if t.giveSlotBack(g) {
 			sem = g.sem
-		}
-		t.state.Store(taskBackoff) // without holdsSlot: finish must not give it back
-		if sem != nil {
-			<-sem
 		}
 		if err != nil && g.handles() {
 			g.emit(Event{Kind: TaskFailed, Task: t.info(g), Err: err})
@@ -249,10 +246,7 @@ func (t *goTask) giveUp(g *Group, err error) error {
 	r := t.restarter()
 	r.info.Store(&restartInfo{attempt: r.attempt, lastErr: err})
 	real := g.fail(err)
-	if s := t.state.Load(); s&holdsSlot != 0 {
-		<-g.sem
-		t.state.Store(s &^ holdsSlot)
-	}
+	t.giveSlotBack(g)
 	if real && g.handles() {
 		info := t.info(g)
 		g.emit(Event{Kind: TaskFailed, Task: info, Err: err})
