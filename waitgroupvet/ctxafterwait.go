@@ -44,11 +44,7 @@ func runCtxAfterWait(pass *analysis.Pass) (any, error) {
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	info := pass.TypesInfo
-	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(fn ast.Node) {
-		body, _ := funcBody(fn)
-		if body == nil {
-			return
-		}
+	eachFuncBody(in, func(fn ast.Node, body *ast.BlockStmt) {
 		var g *cfg.CFG
 		reported := make(map[token.Pos]bool)
 		ast.Inspect(body, func(n ast.Node) bool {

@@ -49,11 +49,7 @@ func runGroupLeak(pass *analysis.Pass) (any, error) {
 	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
-	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
-		body, _ := funcBody(n)
-		if body == nil {
-			return
-		}
+	eachFuncBody(in, func(n ast.Node, body *ast.BlockStmt) {
 		if d, ok := n.(*ast.FuncDecl); ok && d.Name.Name == "main" && d.Recv == nil && pass.Pkg.Name() == "main" {
 			return // the process ends with it
 		}

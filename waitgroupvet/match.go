@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/ast/inspector"
 	"golang.org/x/tools/go/types/typeutil"
 )
 
@@ -269,6 +270,16 @@ func funcBody(n ast.Node) (*ast.BlockStmt, *ast.FuncType) {
 		return n.Body, n.Type
 	}
 	return nil, nil
+}
+
+// eachFuncBody calls f with each function declaration and literal that has a
+// body, and the body.
+func eachFuncBody(in *inspector.Inspector, f func(fn ast.Node, body *ast.BlockStmt)) {
+	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(fn ast.Node) {
+		if body, _ := funcBody(fn); body != nil {
+			f(fn, body)
+		}
+	})
 }
 
 // within reports whether pos lies in n.

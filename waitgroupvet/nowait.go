@@ -40,11 +40,7 @@ func runNoWait(pass *analysis.Pass) (any, error) {
 	}
 	in := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	info := pass.TypesInfo
-	in.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(fn ast.Node) {
-		body, _ := funcBody(fn)
-		if body == nil {
-			return
-		}
+	eachFuncBody(in, func(fn ast.Node, body *ast.BlockStmt) {
 		ast.Inspect(body, func(n ast.Node) bool {
 			if _, ok := n.(*ast.FuncLit); ok {
 				return false
