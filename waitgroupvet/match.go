@@ -298,6 +298,15 @@ func inTest(pass *analysis.Pass, pos token.Pos) bool {
 	return f != nil && strings.HasSuffix(f.Name(), "_test.go")
 }
 
+// enclosingScope returns the function declaration in stack, or else the
+// file (stack[0]): where the names a call uses are declared.
+func enclosingScope(stack []ast.Node) ast.Node {
+	if d := enclosingDecl(stack); d != nil {
+		return d
+	}
+	return stack[0]
+}
+
 // enclosingDecl returns the function declaration in stack, or nil.
 func enclosingDecl(stack []ast.Node) *ast.FuncDecl {
 	for _, n := range stack {

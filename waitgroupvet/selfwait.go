@@ -43,10 +43,7 @@ func runSelfWait(pass *analysis.Pass) (any, error) {
 		if !push {
 			return true
 		}
-		scope := ast.Node(enclosingDecl(stack))
-		if scope == (*ast.FuncDecl)(nil) {
-			scope = stack[0]
-		}
+		scope := enclosingScope(stack)
 		switch n := n.(type) {
 		case *ast.CallExpr:
 			k, name, _ := groupCall(info, n)

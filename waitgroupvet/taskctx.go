@@ -54,10 +54,7 @@ func runTaskCtx(pass *analysis.Pass) (any, error) {
 		}
 		call := n.(*ast.CallExpr)
 		f := callee(pass.TypesInfo, call)
-		scope := ast.Node(enclosingDecl(stack))
-		if scope == (*ast.FuncDecl)(nil) {
-			scope = stack[0]
-		}
+		scope := enclosingScope(stack)
 		switch {
 		case isMethod(f, waitgroupPath, "Group", "Go", "TryGo"), isMethod(f, waitgroupPath, "Results", "Go", "TryGo"):
 			_, _, recv := groupCall(pass.TypesInfo, call)
